@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# One set-up for every entry point (npm test, npm run demo): Debian packages, npm packages, native addon, build.
+# Each step is skipped when its result is already there, so running it again is cheap.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_debs=()
+# Debian packages: the training engine (libtorch), the reference tools that tests use as judges.
+for pkg in libtorch-dev python3-torch plastimatch dicom3tools dcmtk libgdcm-tools; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$pkg")
+done
+if [ ${#need_debs[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${need_debs[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_debs[@]}" >/dev/null
+fi
+
+# npm packages; onnxruntime-node's install step would try to download CUDA files: its CPU binaries are bundled.
+export ONNXRUNTIME_NODE_INSTALL=skip
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# NATIVE-ADDON (issue 5 fills this in)
+
+echo "setup: compiling TypeScript"
+npx tsc -p tsconfig.json
