@@ -23,7 +23,15 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# NATIVE-ADDON (issue 5 fills this in)
+# Native addon (libtorch glue, native/): rebuilt when a source is newer than the built addon or LIBTORCH_DIR changed.
+addon=native/build/Release/nodal_torch.node
+stamp=native/build/libtorch-dir.txt
+if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${LIBTORCH_DIR:-debian}" ] \
+   || [ -n "$(find native/src native/binding.gyp native/libtorch.cjs -newer "$addon" 2>/dev/null)" ]; then
+  echo "setup: building the libtorch addon (${LIBTORCH_DIR:-Debian libtorch-dev})"
+  (cd native && npx --no-install node-gyp rebuild -j max --loglevel=warn)
+  echo "${LIBTORCH_DIR:-debian}" > "$stamp"
+fi
 
 echo "setup: compiling TypeScript"
 npx tsc -p tsconfig.json
