@@ -1,0 +1,12 @@
+/** The TypeScript face of libtorch: tensors, autograd, nn, optim, safetensors. */
+export * from './tensor.js'
+export * from './runtime.js'
+export { tidy, keep, disposeAll, tensorsCollectedByGc } from './scope.js'
+export * as F from './functional.js'
+export { countFlops } from './functional.js'
+export * as nn from './nn.js'
+export { Module } from './nn.js'
+export * from './optim.js'
+export * from './safetensors.js'
+export type { OnnxEmitter, OnnxAttribute } from './onnx-emitter.js'
+export { gradcheck, type GradcheckResult } from './gradcheck.js'
