@@ -14,10 +14,27 @@ export function isItkPath(path: string): boolean {
 
 const DTYPES = new Set<string>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'float32', 'float64'])
 
+/**
+ * Runs an itk-wasm call with console.log/error muted: on a failing pipeline itk-wasm prints
+ * "Exception while running pipeline" and raw stdout/stderr before throwing. We turn the throw into
+ * a one-line NodalError instead, so those lines are noise for a user.
+ */
+export async function quietly<T>(call: () => Promise<T>): Promise<T> {
+  const { log, error } = console
+  console.log = () => {}
+  console.error = () => {}
+  try {
+    return await call()
+  } finally {
+    console.log = log
+    console.error = error
+  }
+}
+
 export async function readItkImage(file: string): Promise<Volume> {
   let img: Image
   try {
-    img = await readImageNode(file)
+    img = await quietly(() => readImageNode(file))
   } catch (e) {
     throw badInput(file, `ITK could not read it (${describe(e)})`)
   }
@@ -57,7 +74,7 @@ export function itkImageFromVolume(vol: Volume): Image {
 }
 
 export async function writeItkImage(vol: Volume, file: string): Promise<void> {
-  await writeImageNode(itkImageFromVolume(vol), file, { useCompression: true })
+  await quietly(() => writeImageNode(itkImageFromVolume(vol), file, { useCompression: true }))
 }
 
 function describe(e: unknown): string {

@@ -7,6 +7,7 @@
  */
 import { readImageDicomFileSeriesNode } from '@itk-wasm/dicom'
 import { badInput } from '../../errors.js'
+import { quietly } from '../itk.js'
 import { VoxelArray } from '../../volume/volume.js'
 import { DicomHeader, num, readDicomHeader, UNCOMPRESSED_SYNTAXES } from './header.js'
 
@@ -66,7 +67,7 @@ function maskBitsStored(values: ArrayLike<number>, stored: number, allocated: nu
 async function decodeWithGdcm(h: DicomHeader, perSlice: number): Promise<Float64Array> {
   let result
   try {
-    result = await readImageDicomFileSeriesNode({ inputImages: [h.file], singleSortedSeries: true })
+    result = await quietly(() => readImageDicomFileSeriesNode({ inputImages: [h.file], singleSortedSeries: true }))
   } catch (e) {
     throw badInput(h.file, `GDCM could not decode ${h.transferSyntax} pixel data (${String((e as Error)?.message ?? e).split('\n')[0]})`)
   }
