@@ -35,3 +35,4 @@ fi
 
 echo "setup: compiling TypeScript"
 npx tsc -p tsconfig.json
+chmod +x dist/src/cli/main.js

@@ -10,6 +10,7 @@ import type { Command } from './command.js'
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./info.js')).infoCommand,
   convert: async () => (await import('./convert.js')).convertCommand,
+  demo: async () => (await import('./demo.js')).demoCommand,
 }
 
 function mainHelp(summaries: [string, string][]): string {
