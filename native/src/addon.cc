@@ -45,10 +45,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object e) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();
-  data->tensor_ctor = Napi::Persistent(TensorHandle::Define(env));
-  env.SetInstanceData<AddonData>(data);
-  exports.Set("TensorHandle", data->tensor_ctor.Value());
+  env.SetInstanceData<AddonData>(new AddonData());
   exports.Set("torchVersion", Napi::String::New(env, std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." + std::to_string(TORCH_VERSION_PATCH)));
   exports.Set("builtWithCuda", Napi::Boolean::New(env, NODAL_TORCH_CUDA != 0));
   RegisterRuntime(env, exports);

@@ -10,33 +10,29 @@
 
 namespace nodal {
 
-// The JS-visible handle of one at::Tensor. The TypeScript Tensor class owns exactly one of these.
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
+// Tensors live in a per-addon-instance table; JS holds their integer ids. Plain numbers cost nothing to
+// the GC, and freeing is explicit (release) or done by the TypeScript FinalizationRegistry. Native
+// finalizers were avoided on purpose: Node defers them to later event-loop turns, so a synchronous
+// training loop piled up ~1 KiB per dead handle until it yielded.
+class TensorTable {
  public:
-  static Napi::Function Define(Napi::Env env);
-  explicit TensorHandle(const Napi::CallbackInfo& info);
-  ~TensorHandle() override;
-
-  const at::Tensor& tensor(Napi::Env env) const;
-  void reset(at::Tensor t, Napi::Env env);
-  void release(Napi::Env env);
-  bool live() const { return tensor_.defined(); }
+  uint32_t add(Napi::Env env, at::Tensor t);
+  const at::Tensor& get(Napi::Env env, uint32_t id) const;
+  void release(Napi::Env env, uint32_t id);
+  size_t live() const { return slots_.size() - free_.size(); }
 
  private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
-  void accountMemory(Napi::Env env, int64_t sign);
-
-  at::Tensor tensor_;
-  int64_t accounted_bytes_ = 0;
+  std::vector<at::Tensor> slots_;
+  std::vector<int64_t> bytes_;
+  std::vector<uint32_t> free_;
 };
 
 // Per-addon-instance data (the addon may be loaded in several worker_threads at once).
 struct AddonData {
-  Napi::FunctionReference tensor_ctor;
+  TensorTable tensors;
 };
 
-Napi::Object Wrap(Napi::Env env, at::Tensor t);
+Napi::Value Wrap(Napi::Env env, at::Tensor t);
 const at::Tensor& Unwrap(const Napi::Value& v);
 c10::optional<at::Tensor> UnwrapOptional(const Napi::Value& v);
 std::vector<at::Tensor> UnwrapList(const Napi::Value& v);

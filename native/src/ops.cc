@@ -11,13 +11,21 @@ Napi::Value UnaryOp(const Napi::CallbackInfo& i) {
   return Wrap(i.Env(), fn(Unwrap(i[0])));
 }
 
-// Binary operations accept a tensor or a JS number as the second operand.
-template <at::Tensor (*tt)(const at::Tensor&, const at::Tensor&), at::Tensor (*ts)(const at::Tensor&, const at::Scalar&)>
-Napi::Value BinaryOp(const Napi::CallbackInfo& i) {
-  const at::Tensor& a = Unwrap(i[0]);
-  if (i[1].IsNumber() || i[1].IsBoolean()) return Wrap(i.Env(), ts(a, ToScalar(i[1])));
-  return Wrap(i.Env(), tt(a, Unwrap(i[1])));
+// Tensor handles are plain numbers, so a scalar operand needs its own entry point: each binary operation is
+// exported as `name` (tensor, tensor) and `nameScalar` (tensor, number).
+template <at::Tensor (*tt)(const at::Tensor&, const at::Tensor&)>
+Napi::Value BinaryTT(const Napi::CallbackInfo& i) {
+  return Wrap(i.Env(), tt(Unwrap(i[0]), Unwrap(i[1])));
 }
+
+template <at::Tensor (*ts)(const at::Tensor&, const at::Scalar&)>
+Napi::Value BinaryTS(const Napi::CallbackInfo& i) {
+  return Wrap(i.Env(), ts(Unwrap(i[0]), ToScalar(i[1])));
+}
+
+#define NODAL_BINARY(name, tt, ts)           \
+  Export(env, e, name, BinaryTT<tt>); \
+  Export(env, e, name "Scalar", BinaryTS<ts>)
 
 at::Tensor Mul(const at::Tensor& a, const at::Tensor& b) { return at::mul(a, b); }
 at::Tensor MulS(const at::Tensor& a, const at::Scalar& b) { return at::mul(a, b); }
@@ -90,32 +98,32 @@ at::Tensor AminImpl(const at::Tensor& t, at::IntArrayRef d, bool k) { return at:
 
 Napi::Value Undef(const Napi::CallbackInfo& i) { return i.Env().Undefined(); }
 
+Napi::Value AddLike(const Napi::CallbackInfo& i, bool subtract, bool scalar) {
+  const at::Tensor& a = Unwrap(i[0]);
+  at::Scalar alpha = ToScalar(i[2]);
+  if (scalar) return Wrap(i.Env(), subtract ? at::sub(a, ToScalar(i[1]), alpha) : at::add(a, ToScalar(i[1]), alpha));
+  return Wrap(i.Env(), subtract ? at::sub(a, Unwrap(i[1]), alpha) : at::add(a, Unwrap(i[1]), alpha));
+}
+
 void RegisterMath(Napi::Env env, Napi::Object e) {
-  Export(env, e, "add", [](const Napi::CallbackInfo& i) {
-    const at::Tensor& a = Unwrap(i[0]);
-    at::Scalar alpha = i.Length() > 2 && i[2].IsNumber() ? ToScalar(i[2]) : at::Scalar(1);
-    if (i[1].IsNumber()) return Wrap(i.Env(), at::add(a, ToScalar(i[1]), alpha));
-    return Wrap(i.Env(), at::add(a, Unwrap(i[1]), alpha));
-  });
-  Export(env, e, "sub", [](const Napi::CallbackInfo& i) {
-    const at::Tensor& a = Unwrap(i[0]);
-    at::Scalar alpha = i.Length() > 2 && i[2].IsNumber() ? ToScalar(i[2]) : at::Scalar(1);
-    if (i[1].IsNumber()) return Wrap(i.Env(), at::sub(a, ToScalar(i[1]), alpha));
-    return Wrap(i.Env(), at::sub(a, Unwrap(i[1]), alpha));
-  });
-  Export(env, e, "mul", BinaryOp<Mul, MulS>);
-  Export(env, e, "div", BinaryOp<Div, DivS>);
-  Export(env, e, "pow", BinaryOp<Pow, PowS>);
-  Export(env, e, "eq", BinaryOp<Eq, EqS>);
-  Export(env, e, "ne", BinaryOp<Ne, NeS>);
-  Export(env, e, "lt", BinaryOp<Lt, LtS>);
-  Export(env, e, "le", BinaryOp<Le, LeS>);
-  Export(env, e, "gt", BinaryOp<Gt, GtS>);
-  Export(env, e, "ge", BinaryOp<Ge, GeS>);
-  Export(env, e, "maximum", BinaryOp<Maximum, MaximumS>);
-  Export(env, e, "minimum", BinaryOp<Minimum, MinimumS>);
-  Export(env, e, "logicalAnd", BinaryOp<LogicalAnd, LogicalAndS>);
-  Export(env, e, "logicalOr", BinaryOp<LogicalOr, LogicalOrS>);
+  // add(a, b, alpha) = a + alpha*b
+  Export(env, e, "add", [](const Napi::CallbackInfo& i) { return AddLike(i, false, false); });
+  Export(env, e, "addScalar", [](const Napi::CallbackInfo& i) { return AddLike(i, false, true); });
+  Export(env, e, "sub", [](const Napi::CallbackInfo& i) { return AddLike(i, true, false); });
+  Export(env, e, "subScalar", [](const Napi::CallbackInfo& i) { return AddLike(i, true, true); });
+  NODAL_BINARY("mul", Mul, MulS);
+  NODAL_BINARY("div", Div, DivS);
+  NODAL_BINARY("pow", Pow, PowS);
+  NODAL_BINARY("eq", Eq, EqS);
+  NODAL_BINARY("ne", Ne, NeS);
+  NODAL_BINARY("lt", Lt, LtS);
+  NODAL_BINARY("le", Le, LeS);
+  NODAL_BINARY("gt", Gt, GtS);
+  NODAL_BINARY("ge", Ge, GeS);
+  NODAL_BINARY("maximum", Maximum, MaximumS);
+  NODAL_BINARY("minimum", Minimum, MinimumS);
+  NODAL_BINARY("logicalAnd", LogicalAnd, LogicalAndS);
+  NODAL_BINARY("logicalOr", LogicalOr, LogicalOrS);
 
   Export(env, e, "neg", UnaryOp<Neg>);
   Export(env, e, "exp", UnaryOp<Exp>);
@@ -138,11 +146,13 @@ void RegisterMath(Napi::Env env, Napi::Object e) {
   Export(env, e, "clamp", [](const Napi::CallbackInfo& i) {
     return Wrap(i.Env(), at::clamp(Unwrap(i[0]), OptionalScalar(i[1]), OptionalScalar(i[2])));
   });
+  // where(cond, a, b, aIsScalar, bIsScalar)
   Export(env, e, "where", [](const Napi::CallbackInfo& i) {
     const at::Tensor& cond = Unwrap(i[0]);
-    if (i[1].IsNumber() && i[2].IsNumber()) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), ToScalar(i[2])));
-    if (i[1].IsNumber()) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), Unwrap(i[2])));
-    if (i[2].IsNumber()) return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), ToScalar(i[2])));
+    bool sa = Bool(i[3]), sb = Bool(i[4]);
+    if (sa && sb) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), ToScalar(i[2])));
+    if (sa) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), Unwrap(i[2])));
+    if (sb) return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), ToScalar(i[2])));
     return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), Unwrap(i[2])));
   });
   Export(env, e, "leakyRelu", [](const Napi::CallbackInfo& i) { return Wrap(i.Env(), at::leaky_relu(Unwrap(i[0]), ToScalar(i[1]))); });
@@ -193,14 +203,19 @@ void RegisterShape(Napi::Env env, Napi::Object e) {
 // In-place updates, used by the optimizers inside a no-grad scope.
 void RegisterInPlace(Napi::Env env, Napi::Object e) {
   Export(env, e, "mul_", [](const Napi::CallbackInfo& i) -> Napi::Value {
-    const at::Tensor& t = Unwrap(i[0]);
-    if (i[1].IsNumber()) t.mul_(ToScalar(i[1])); else t.mul_(Unwrap(i[1]));
+    Unwrap(i[0]).mul_(Unwrap(i[1]));
+    return Undef(i);
+  });
+  Export(env, e, "mulScalar_", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    Unwrap(i[0]).mul_(ToScalar(i[1]));
     return Undef(i);
   });
   Export(env, e, "add_", [](const Napi::CallbackInfo& i) -> Napi::Value {
-    const at::Tensor& t = Unwrap(i[0]);
-    at::Scalar alpha = i.Length() > 2 && i[2].IsNumber() ? ToScalar(i[2]) : at::Scalar(1);
-    if (i[1].IsNumber()) t.add_(ToScalar(i[1]), alpha); else t.add_(Unwrap(i[1]), alpha);
+    Unwrap(i[0]).add_(Unwrap(i[1]), ToScalar(i[2]));
+    return Undef(i);
+  });
+  Export(env, e, "addScalar_", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    Unwrap(i[0]).add_(ToScalar(i[1]), ToScalar(i[2]));
     return Undef(i);
   });
   Export(env, e, "addcmul_", [](const Napi::CallbackInfo& i) -> Napi::Value {

@@ -5,72 +5,46 @@
 
 namespace nodal {
 
-// ---------- TensorHandle ----------
+// ---------- tensor table ----------
 
-Napi::Function TensorHandle::Define(Napi::Env env) {
-  return DefineClass(env, "TensorHandle",
-                     {InstanceMethod<&TensorHandle::Dispose>("dispose"),
-                      InstanceMethod<&TensorHandle::IsDisposed>("isDisposed")});
-}
-
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorHandle>(info) {}
-
-TensorHandle::~TensorHandle() {
-  // Runs from the GC finalizer when JS forgot to dispose: the safety net that frees libtorch memory.
-  if (accounted_bytes_ != 0) accountMemory(Env(), -1);
-  tensor_.reset();
-}
-
-const at::Tensor& TensorHandle::tensor(Napi::Env env) const {
-  if (!tensor_.defined()) throw Napi::Error::New(env, "tensor was disposed");
-  return tensor_;
-}
-
-// Tells V8 how much native memory hangs off this small JS object, so that the GC runs before memory runs out.
-void TensorHandle::accountMemory(Napi::Env env, int64_t sign) {
-  if (sign > 0) {
-    accounted_bytes_ = tensor_.defined() && tensor_.device().is_cpu() ? tensor_.numel() * tensor_.element_size() : 0;
-    if (accounted_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, accounted_bytes_);
-  } else if (accounted_bytes_ > 0) {
-    Napi::MemoryManagement::AdjustExternalMemory(env, -accounted_bytes_);
-    accounted_bytes_ = 0;
+uint32_t TensorTable::add(Napi::Env env, at::Tensor t) {
+  // Tells V8 how much native memory its small ids stand for, so that the GC runs before memory runs out.
+  int64_t bytes = t.defined() && t.device().is_cpu() ? t.numel() * t.element_size() : 0;
+  if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(env, bytes);
+  if (!free_.empty()) {
+    uint32_t id = free_.back();
+    free_.pop_back();
+    slots_[id] = std::move(t);
+    bytes_[id] = bytes;
+    return id;
   }
+  slots_.push_back(std::move(t));
+  bytes_.push_back(bytes);
+  return static_cast<uint32_t>(slots_.size() - 1);
 }
 
-void TensorHandle::reset(at::Tensor t, Napi::Env env) {
-  release(env);
-  tensor_ = std::move(t);
-  accountMemory(env, +1);
+const at::Tensor& TensorTable::get(Napi::Env env, uint32_t id) const {
+  if (id >= slots_.size() || !slots_[id].defined()) throw Napi::Error::New(env, "tensor was disposed");
+  return slots_[id];
 }
 
-void TensorHandle::release(Napi::Env env) {
-  accountMemory(env, -1);
-  tensor_.reset();
-}
-
-Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
-  release(info.Env());
-  return info.Env().Undefined();
-}
-
-Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !tensor_.defined());
+void TensorTable::release(Napi::Env env, uint32_t id) {
+  if (id >= slots_.size() || !slots_[id].defined()) return;
+  slots_[id].reset();
+  if (bytes_[id] > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -bytes_[id]);
+  bytes_[id] = 0;
+  free_.push_back(id);
 }
 
 // ---------- argument conversion ----------
 
-Napi::Object Wrap(Napi::Env env, at::Tensor t) {
-  Napi::Object obj = env.GetInstanceData<AddonData>()->tensor_ctor.New({});
-  TensorHandle::Unwrap(obj)->reset(std::move(t), env);
-  return obj;
+Napi::Value Wrap(Napi::Env env, at::Tensor t) {
+  return Napi::Number::New(env, env.GetInstanceData<AddonData>()->tensors.add(env, std::move(t)));
 }
 
 const at::Tensor& Unwrap(const Napi::Value& v) {
-  if (!v.IsObject()) throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
-  Napi::Object obj = v.As<Napi::Object>();
-  if (!obj.InstanceOf(v.Env().GetInstanceData<AddonData>()->tensor_ctor.Value()))
-    throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
-  return TensorHandle::Unwrap(obj)->tensor(v.Env());
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "expected a tensor handle");
+  return v.Env().GetInstanceData<AddonData>()->tensors.get(v.Env(), v.As<Napi::Number>().Uint32Value());
 }
 
 c10::optional<at::Tensor> UnwrapOptional(const Napi::Value& v) {
@@ -258,6 +232,13 @@ class BackwardWorker : public Napi::AsyncWorker {
 }  // namespace
 
 void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
+  Export(env, exports, "release", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    i.Env().GetInstanceData<AddonData>()->tensors.release(i.Env(), static_cast<uint32_t>(Int(i[0])));
+    return i.Env().Undefined();
+  });
+  Export(env, exports, "liveTensors", [](const Napi::CallbackInfo& i) -> Napi::Value {
+    return Napi::Number::New(i.Env(), static_cast<double>(i.Env().GetInstanceData<AddonData>()->tensors.live()));
+  });
   Export(env, exports, "fromData", FromData);
   Export(env, exports, "toArray", ToArray);
   Export(env, exports, "dataView", DataView);
@@ -296,7 +277,7 @@ void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   });
   Export(env, exports, "grad", [](const Napi::CallbackInfo& i) -> Napi::Value {
     const at::Tensor& g = Unwrap(i[0]).grad();
-    return g.defined() ? Napi::Value(Wrap(i.Env(), g)) : i.Env().Null();
+    return g.defined() ? Wrap(i.Env(), g) : i.Env().Null();
   });
   Export(env, exports, "clearGrad", [](const Napi::CallbackInfo& i) -> Napi::Value {
     Unwrap(i[0]).mutable_grad().reset();

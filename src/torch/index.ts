@@ -1,7 +1,7 @@
 /** The TypeScript face of libtorch: tensors, autograd, nn, optim, safetensors. */
 export * from './tensor.js'
 export * from './runtime.js'
-export { tidy, keep, disposeAll, tensorsCollectedByGc } from './scope.js'
+export { tidy, keep, disposeAll, liveTensors, tensorsCollectedByGc } from './scope.js'
 export * as F from './functional.js'
 export { countFlops } from './functional.js'
 export * as nn from './nn.js'

@@ -4,11 +4,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { NodalError } from '../errors.js'
 
-/** The JS object that owns one libtorch tensor (native/src/tensor.cc). */
-export interface NativeHandle {
-  dispose(): void
-  isDisposed(): boolean
-}
+/** The id of one libtorch tensor in the addon's tensor table (native/src/tensor.cc); freed by `release`. */
+export type NativeHandle = number
 
 /**
  * The addon's functions. They take and return handles, numbers, strings and arrays; argument order is

@@ -3,7 +3,7 @@
  * explicit `dispose()`, `tidy(fn)` (disposes every tensor created inside fn except what fn returns),
  * and, as a safety net, a FinalizationRegistry that frees tensors the program forgot once the GC collects them.
  */
-import type { NativeHandle } from './native.js'
+import { nativeTorch, type NativeHandle } from './native.js'
 
 export interface Disposable {
   dispose(): void
@@ -12,11 +12,10 @@ export interface Disposable {
 const scopes: Set<Disposable>[] = []
 let collectedByGc = 0
 
+// Tensors are unregistered when disposed, so a callback here means the tensor was forgotten.
 const finalizer = new FinalizationRegistry<NativeHandle>((handle) => {
-  if (!handle.isDisposed()) {
-    collectedByGc++
-    handle.dispose()
-  }
+  collectedByGc++
+  nativeTorch().release(handle)
 })
 
 /** Called by every new Tensor: enters the innermost tidy scope and the GC safety net. */
@@ -35,6 +34,11 @@ export function untrack(owner: Disposable): void {
 export function keep<T extends Disposable>(value: T): T {
   for (const scope of scopes) scope.delete(value)
   return value
+}
+
+/** Number of tensors alive in libtorch (created and neither disposed nor collected). */
+export function liveTensors(): number {
+  return nativeTorch().liveTensors()
 }
 
 /** Number of tensors that were freed by the GC rather than disposed (for leak diagnostics). */

@@ -10,8 +10,11 @@ export type Operand = Tensor | number
 
 const nt = () => nativeTorch()
 
-function raw(x: Operand): NativeHandle | number {
-  return typeof x === 'number' ? x : x.handle
+/** Calls `name` for a tensor operand or `nameScalar` for a number (handles are numbers too, so the addon cannot tell). */
+function binary(name: string, a: Tensor, b: Operand, ...rest: unknown[]): NativeHandle {
+  if (typeof b !== 'number') return nt()[name]!(a.handle, b.handle, ...rest)
+  const scalarName = name.endsWith('_') ? `${name.slice(0, -1)}Scalar_` : `${name}Scalar`
+  return nt()[scalarName]!(a.handle, b, ...rest)
 }
 
 /**
@@ -38,7 +41,7 @@ export class Tensor {
   dispose(): void {
     if (this.#handle === null) return
     untrack(this)
-    this.#handle.dispose()
+    nt().release(this.#handle)
     this.#handle = null
   }
 
@@ -125,29 +128,32 @@ export class Tensor {
 
   // ----- element-wise math -----
   add(other: Operand, alpha = 1): Tensor {
-    return wrap(nt().add(this.handle, raw(other), alpha))
+    return wrap(binary('add', this, other, alpha))
   }
   sub(other: Operand, alpha = 1): Tensor {
-    return wrap(nt().sub(this.handle, raw(other), alpha))
+    return wrap(binary('sub', this, other, alpha))
   }
   /** other - this */
   rsub(other: number): Tensor {
-    return wrap(nt().add(nt().neg(this.handle), other, 1))
+    const negated = this.neg()
+    const result = negated.add(other)
+    negated.dispose()
+    return result
   }
   mul(other: Operand): Tensor {
-    return wrap(nt().mul(this.handle, raw(other)))
+    return wrap(binary('mul', this, other))
   }
   div(other: Operand): Tensor {
-    return wrap(nt().div(this.handle, raw(other)))
+    return wrap(binary('div', this, other))
   }
   pow(exponent: Operand): Tensor {
-    return wrap(nt().pow(this.handle, raw(exponent)))
+    return wrap(binary('pow', this, exponent))
   }
   maximum(other: Operand): Tensor {
-    return wrap(nt().maximum(this.handle, raw(other)))
+    return wrap(binary('maximum', this, other))
   }
   minimum(other: Operand): Tensor {
-    return wrap(nt().minimum(this.handle, raw(other)))
+    return wrap(binary('minimum', this, other))
   }
   clamp(min: number | null, max: number | null = null): Tensor {
     return wrap(nt().clamp(this.handle, min, max))
@@ -221,28 +227,28 @@ export class Tensor {
 
   // ----- comparison (bool results) -----
   eq(other: Operand): Tensor {
-    return wrap(nt().eq(this.handle, raw(other)))
+    return wrap(binary('eq', this, other))
   }
   ne(other: Operand): Tensor {
-    return wrap(nt().ne(this.handle, raw(other)))
+    return wrap(binary('ne', this, other))
   }
   lt(other: Operand): Tensor {
-    return wrap(nt().lt(this.handle, raw(other)))
+    return wrap(binary('lt', this, other))
   }
   le(other: Operand): Tensor {
-    return wrap(nt().le(this.handle, raw(other)))
+    return wrap(binary('le', this, other))
   }
   gt(other: Operand): Tensor {
-    return wrap(nt().gt(this.handle, raw(other)))
+    return wrap(binary('gt', this, other))
   }
   ge(other: Operand): Tensor {
-    return wrap(nt().ge(this.handle, raw(other)))
+    return wrap(binary('ge', this, other))
   }
   logicalAnd(other: Operand): Tensor {
-    return wrap(nt().logicalAnd(this.handle, raw(other)))
+    return wrap(binary('logicalAnd', this, other))
   }
   logicalOr(other: Operand): Tensor {
-    return wrap(nt().logicalOr(this.handle, raw(other)))
+    return wrap(binary('logicalOr', this, other))
   }
 
   // ----- reductions (dims omitted = all) -----
@@ -309,11 +315,11 @@ export class Tensor {
 
   // ----- in place (for optimizers, inside noGrad) -----
   mul_(other: Operand): this {
-    nt().mul_(this.handle, raw(other))
+    binary('mul_', this, other)
     return this
   }
   add_(other: Operand, alpha = 1): this {
-    nt().add_(this.handle, raw(other), alpha)
+    binary('add_', this, other, alpha)
     return this
   }
   addcmul_(a: Tensor, b: Tensor, value = 1): this {
@@ -429,5 +435,6 @@ export function stack(tensors: Tensor[], dim: number): Tensor {
 }
 /** Element-wise choice: cond ? a : b. */
 export function where(cond: Tensor, a: Operand, b: Operand): Tensor {
-  return wrap(nt().where(cond.handle, raw(a), raw(b)))
+  const handleOrValue = (x: Operand) => (typeof x === 'number' ? x : x.handle)
+  return wrap(nt().where(cond.handle, handleOrValue(a), handleOrValue(b), typeof a === 'number', typeof b === 'number'))
 }
