@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   arange, cat, cudaAvailable, full, getNumThreads, manualSeed, noGrad, ones, randn, setNumThreads, tensor, tidy,
-  where, zeros, isGradEnabled, enableGrad, F,
+  where, zeros, isGradEnabled, enableGrad, F, gradcheck,
 } from '../../src/torch/index.js'
 
 function close(actual: ArrayLike<number>, expected: number[], tol = 1e-6): void {
@@ -142,4 +142,13 @@ test('devices: cuda is a string away and fails clearly without a CUDA build', ()
 
 test('libtorch errors become JS errors with the libtorch message', () => {
   assert.throws(() => ones([2, 3]).matmul(ones([2, 3])), /shapes cannot be multiplied|size mismatch|mat1 and mat2/)
+})
+
+test('gradcheck accepts a correct gradient and flags a wrong one', () => {
+  const x = randn([5], { dtype: 'float64' })
+  const good = gradcheck(([v]) => v!.square().sum(), [x])
+  assert.ok(good.maxAbsError < 1e-6 && good.checked === 5)
+  // detach() hides half of the dependence from autograd: analytic gradient x, true gradient 2x.
+  const bad = gradcheck(([v]) => v!.detach().mul(v!).sum(), [x])
+  assert.ok(bad.maxAbsError > 1e-3)
 })
