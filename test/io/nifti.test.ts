@@ -144,3 +144,28 @@ nib.save(nib.Nifti1Image(flipped, A_ras), f'{d}/ras.nii')
     tmp.cleanup()
   }
 })
+
+test('NIfTI: big-endian files, 2D images and 4D series', { skip: skipNib }, async () => {
+  const tmp = tempDir()
+  try {
+    python(`
+import nibabel as nib, numpy as np, sys
+d = sys.argv[1]
+data = np.arange(3 * 4 * 2).reshape(3, 4, 2, order='F').astype('>i2')
+hdr = nib.Nifti1Header(endianness='>')
+nib.save(nib.Nifti1Image(data, np.diag([2.0, 3.0, 4.0, 1.0]), hdr), f'{d}/big.nii')
+nib.save(nib.Nifti1Image(np.arange(12, dtype='int16').reshape(3, 4, order='F'), np.eye(4)), f'{d}/flat.nii')
+nib.save(nib.Nifti1Image(np.zeros((2, 2, 2, 3), 'int16'), np.eye(4)), f'{d}/series.nii')
+assert nib.load(f'{d}/big.nii').header.endianness == '>'
+`, [tmp.path])
+    const big = await readVolume(join(tmp.path, 'big.nii'))
+    assert.equal(big.at(2, 3, 1), 2 + 3 * 3 + 12 * 1)
+    assert.deepEqual(big.spacing, [2, 3, 4])
+    const flat = await readVolume(join(tmp.path, 'flat.nii'))
+    assert.deepEqual(flat.shape, [3, 4, 1])
+    assert.equal(flat.at(2, 3, 0), 11)
+    await assert.rejects(readVolume(join(tmp.path, 'series.nii')), /4 dimensions \(2x2x2x3\); nodal reads 3D scalar images/)
+  } finally {
+    tmp.cleanup()
+  }
+})
