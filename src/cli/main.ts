@@ -10,6 +10,8 @@ import type { Command } from './command.js'
 const COMMANDS: Record<string, () => Promise<Command>> = {
   info: async () => (await import('./info.js')).infoCommand,
   convert: async () => (await import('./convert.js')).convertCommand,
+  evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
+  export: async () => (await import('./export.js')).exportCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
 }
 

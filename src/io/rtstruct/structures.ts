@@ -1,0 +1,198 @@
+/**
+ * From a label map to the structures nodal exports (one per label, or one per node instance), each
+ * a binary mask on the reference grid with a name, a colour and a clinical type.
+ */
+import { readFileSync } from 'node:fs'
+import { badInput } from '../../errors.js'
+import { connectedComponents } from '../../volume/components.js'
+import { resampleTo } from '../../volume/resample.js'
+import { Grid, sameGrid, Vec3, Volume } from '../../volume/volume.js'
+
+export interface Structure {
+  /** 1-based, in export order; also its value in StructureSet.ids. */
+  number: number
+  name: string
+  /** The label value (or, for instances, the class label) it came from. */
+  label: number
+  color: [number, number, number]
+  /** Inclusive voxel bounding box on the reference grid. */
+  min: Vec3
+  max: Vec3
+}
+
+/**
+ * Exported structures never overlap (labels are exclusive, nodes are components of them), so one
+ * map of structure numbers on the reference grid holds them all.
+ */
+export interface StructureSet {
+  grid: Grid
+  ids: Int32Array
+  structures: Structure[]
+}
+
+/** label value -> name, e.g. {"1": "LN", "2": "GTVn"}. */
+export type LabelNames = Map<number, string>
+
+/**
+ * Reads `{"1": "LN", ...}` or an nnU-Net dataset.json (`"labels": {"background": 0, "LN": 1}`).
+ * Region-based labels (arrays of values) are skipped.
+ */
+export function readLabelNames(file: string): LabelNames {
+  let json: any
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw badInput(file, `is not readable JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+  const names: LabelNames = new Map()
+  if (json && typeof json.labels === 'object') {
+    for (const [name, value] of Object.entries(json.labels)) {
+      if (typeof value === 'number' && value !== 0) names.set(value, name)
+      if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) !== 0) names.set(Number(value), name)
+    }
+  } else if (json && typeof json === 'object') {
+    for (const [key, name] of Object.entries(json)) {
+      if (!/^\d+$/.test(key) || typeof name !== 'string') throw badInput(file, `expected {"1": "name", ...}, found key "${key}"`)
+      names.set(Number(key), name)
+    }
+  }
+  if (names.size === 0) throw badInput(file, 'names no labels')
+  return names
+}
+
+/**
+ * Instance -> class for an instance label map (nnDetection style): `{"instances": {"1": 0, "2": "GTVn",
+ * "3": {"label": 1, "name": "LN"}}}`. A number is a class label (named through --names), a string a name.
+ */
+export function readInstanceClasses(file: string): Map<number, { label: number; name?: string }> {
+  let json: any
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw badInput(file, `is not readable JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+  const table = json?.instances
+  if (!table || typeof table !== 'object') throw badInput(file, 'has no "instances" object')
+  const out = new Map<number, { label: number; name?: string }>()
+  for (const [key, v] of Object.entries<any>(table)) {
+    if (!/^\d+$/.test(key)) throw badInput(file, `instance id "${key}" is not a number`)
+    if (typeof v === 'number') out.set(Number(key), { label: v })
+    else if (typeof v === 'string') out.set(Number(key), { label: 0, name: v })
+    else if (v && typeof v === 'object') out.set(Number(key), { label: Number(v.label ?? v.class ?? 0), name: v.name ?? v.roi })
+    else throw badInput(file, `instance ${key} has no class`)
+  }
+  return out
+}
+
+/**
+ * The label map on the reference grid: resampled by world coordinates (nearest neighbour) when it
+ * sits on another grid. Fails when none of its labels falls inside the reference.
+ */
+export function labelsOnGrid(labels: Volume, grid: Grid, labelsFile: string, referenceDir: string): Volume {
+  const labelled = countNonZero(labels.data)
+  if (labelled === 0) throw badInput(labelsFile, 'has no labelled voxels')
+  const onGrid = sameGrid(labels, grid) ? labels : resampleTo(labels, grid, { interpolation: 'nearest', fill: 0 })
+  if (countNonZero(onGrid.data) === 0) throw badInput(labelsFile, `does not overlap the reference series ${referenceDir} (no labelled voxel falls inside it)`)
+  return onGrid
+}
+
+function countNonZero(data: ArrayLike<number>): number {
+  let n = 0
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) n++
+  return n
+}
+
+export interface StructureOptions {
+  names?: LabelNames
+  /** One structure per connected component (26-connected) of each label. */
+  perNode?: boolean
+  /** The label map holds instances; this gives each its class. */
+  instances?: Map<number, { label: number; name?: string }>
+}
+
+/** Structures of a label map already on the reference grid, in label order. */
+export function structuresFromLabels(labels: Volume, opts: StructureOptions = {}): StructureSet {
+  const name = (label: number) => opts.names?.get(label) ?? `label_${label}`
+  const data = labels.data
+  const ids = new Int32Array(data.length)
+  const groups: Array<{ label: number; name: string; numbered: boolean }> = []
+  if (!opts.perNode || opts.instances) {
+    const idOfValue = new Map<number, number>()
+    for (const value of presentLabels(data)) {
+      const cls = opts.instances ? opts.instances.get(value) ?? { label: 0 } : { label: value }
+      groups.push({ label: cls.label, name: ('name' in cls && cls.name) || name(cls.label), numbered: !!opts.instances })
+      idOfValue.set(value, groups.length)
+    }
+    for (let n = 0; n < data.length; n++) if (data[n] !== 0) ids[n] = idOfValue.get(data[n])!
+  } else {
+    for (const value of presentLabels(data)) {
+      const nodes = connectedComponents(Uint8Array.from(data, (v) => (v === value ? 1 : 0)), labels.shape, 26)
+      const first = groups.length
+      for (let c = 1; c <= nodes.count; c++) groups.push({ label: value, name: name(value), numbered: true })
+      for (let n = 0; n < data.length; n++) if (nodes.labels[n] > 0) ids[n] = first + nodes.labels[n]
+    }
+  }
+  return { grid: labels.grid, ids, structures: numberStructures(groups, ids, labels.shape) }
+}
+
+function numberStructures(groups: Array<{ label: number; name: string; numbered: boolean }>, ids: Int32Array, shape: Vec3): Structure[] {
+  const boxes = boundingBoxes(ids, shape, groups.length)
+  const counters = new Map<string, number>()
+  return groups.map((g, index) => {
+    let name = g.name
+    if (g.numbered) {
+      const n = (counters.get(g.name) ?? 0) + 1
+      counters.set(g.name, n)
+      name = `${g.name}_${String(n).padStart(2, '0')}`
+    }
+    return { number: index + 1, name, label: g.label, color: colorOf(index), ...boxes[index] }
+  })
+}
+
+function boundingBoxes(ids: Int32Array, [nx, ny, nz]: Vec3, count: number): Array<{ min: Vec3; max: Vec3 }> {
+  const boxes = Array.from({ length: count }, () => ({ min: [nx, ny, nz] as Vec3, max: [-1, -1, -1] as Vec3 }))
+  let n = 0
+  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, n++) {
+    if (ids[n] === 0) continue
+    const b = boxes[ids[n] - 1], p = [i, j, k]
+    for (let d = 0; d < 3; d++) { b.min[d] = Math.min(b.min[d], p[d]); b.max[d] = Math.max(b.max[d], p[d]) }
+  }
+  return boxes
+}
+
+/** The binary mask of one structure, cropped to its bounding box; `start` is the box's first voxel. */
+export function structureMask(set: StructureSet, s: Structure): { mask: Uint8Array; shape: Vec3; start: Vec3 } {
+  const [nx, ny] = set.grid.shape
+  const shape: Vec3 = [s.max[0] - s.min[0] + 1, s.max[1] - s.min[1] + 1, s.max[2] - s.min[2] + 1]
+  const mask = new Uint8Array(shape[0] * shape[1] * shape[2])
+  let m = 0
+  for (let k = s.min[2]; k <= s.max[2]; k++) for (let j = s.min[1]; j <= s.max[1]; j++) {
+    const row = nx * (j + ny * k)
+    for (let i = s.min[0]; i <= s.max[0]; i++, m++) if (set.ids[row + i] === s.number) mask[m] = 1
+  }
+  return { mask, shape, start: s.min }
+}
+
+function presentLabels(data: ArrayLike<number>): number[] {
+  const seen = new Set<number>()
+  for (let i = 0; i < data.length; i++) if (data[i] !== 0) seen.add(data[i])
+  return [...seen].sort((a, b) => a - b)
+}
+
+const PALETTE: Array<[number, number, number]> = [
+  [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200], [245, 130, 48], [145, 30, 180],
+  [70, 240, 240], [240, 50, 230], [210, 245, 60], [250, 190, 190], [0, 128, 128], [170, 110, 40],
+]
+
+export function colorOf(index: number): [number, number, number] {
+  return PALETTE[index % PALETTE.length]
+}
+
+/**
+ * RT ROI Interpreted Type from a TG-263 style name: target volumes by prefix, everything else
+ * (lymph nodes, organs) as ORGAN.
+ */
+export function interpretedType(name: string): string {
+  const m = /^(GTV|CTV|PTV)/i.exec(name)
+  return m ? m[1].toUpperCase() : 'ORGAN'
+}

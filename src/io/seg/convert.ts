@@ -1,0 +1,112 @@
+/**
+ * DICOM-SEG to label maps. Segment numbers become label values. Segments that overlap cannot share
+ * one label map, so they are split into as few maps as possible, each holding segments that do not
+ * overlap (the same grouping dcmqi uses): `<stem>-1.nii.gz`, `<stem>-2.nii.gz`, ...
+ */
+import { existsSync, statSync, writeFileSync } from 'node:fs'
+import { NodalError } from '../../errors.js'
+import { Grid, Volume } from '../../volume/volume.js'
+import { writeAtomically, writeVolume, WRITABLE_EXTENSIONS } from '../index.js'
+import { readReferenceSeries } from '../rtstruct/reference.js'
+import { readDicomHeader, str } from '../dicom/header.js'
+import { RT_STRUCTURE_SET_STORAGE } from '../rtstruct/write.js'
+import { readSeg, SEGMENTATION_STORAGE, segmentOnGrid } from './read.js'
+
+export interface SegToLabelsOptions {
+  /** A DICOM folder whose series grid the labels are written on; default: the SEG's own grid. */
+  reference?: string
+}
+
+export interface SegToLabelsResult {
+  files: string[]
+  names: Record<string, string>
+}
+
+export async function convertSegToLabels(file: string, out: string, opts: SegToLabelsOptions = {}): Promise<SegToLabelsResult> {
+  checkLabelOutput(out)
+  const seg = readSeg(file)
+  let grid: Grid = seg.grid
+  if (opts.reference) {
+    const ref = readReferenceSeries(opts.reference)
+    checkSameFrame(file, seg.frameOfReferenceUid, opts.reference, ref.frameOfReferenceUid)
+    grid = ref.grid
+  }
+  const masks = seg.segments.map((_, i) => segmentOnGrid(seg, i, grid).data)
+  const groups = nonOverlappingGroups(masks)
+  const maps = groups.map((members) => {
+    const data = new Uint16Array(masks[0]?.length ?? 0)
+    for (const i of members) {
+      const value = seg.segments[i].number
+      const m = masks[i]
+      for (let n = 0; n < m.length; n++) if (m[n]) data[n] = value
+    }
+    return Volume.zeros(grid, 'uint16').withData(data, { segments: members.map((i) => seg.segments[i].label) })
+  })
+  const files = maps.length === 1 ? [out] : maps.map((_, g) => withSuffix(out, `-${g + 1}`))
+  const names = Object.fromEntries(seg.segments.map((s) => [String(s.number), s.label]))
+  for (let g = 0; g < maps.length; g++) await writeVolume(maps[g], files[g])
+  await writeNamesJson(out, names)
+  return { files, names }
+}
+
+/** Greedy grouping of masks into sets whose members never share a voxel, in segment order. */
+export function nonOverlappingGroups(masks: ArrayLike<number>[]): number[][] {
+  const groups: Array<{ members: number[]; union: Uint8Array }> = []
+  for (let i = 0; i < masks.length; i++) {
+    const m = masks[i]
+    let target = groups.find((g) => !overlaps(g.union, m))
+    if (!target) {
+      target = { members: [], union: new Uint8Array(m.length) }
+      groups.push(target)
+    }
+    target.members.push(i)
+    for (let n = 0; n < m.length; n++) if (m[n]) target.union[n] = 1
+  }
+  return groups.map((g) => g.members)
+}
+
+function overlaps(a: Uint8Array, b: ArrayLike<number>): boolean {
+  for (let n = 0; n < a.length; n++) if (a[n] && b[n]) return true
+  return false
+}
+
+export function checkSameFrame(file: string, frame: string, referenceDir: string, referenceFrame: string): void {
+  if (frame && referenceFrame && frame !== referenceFrame) {
+    throw new NodalError('frame-mismatch', `${file}: its Frame of Reference (${frame}) is not that of the reference series in ${referenceDir} (${referenceFrame}); the contours belong to another scan`)
+  }
+}
+
+export function checkLabelOutput(out: string): void {
+  if (!WRITABLE_EXTENSIONS.some((e) => out.toLowerCase().endsWith(e))) {
+    throw new NodalError('bad-output', `${out}: unsupported output format (writable: ${WRITABLE_EXTENSIONS.join(' ')})`)
+  }
+}
+
+/** `labels.nii.gz` + `-1` -> `labels-1.nii.gz`. */
+export function withSuffix(path: string, suffix: string): string {
+  const ext = WRITABLE_EXTENSIONS.filter((e) => path.toLowerCase().endsWith(e)).sort((a, b) => b.length - a.length)[0] ?? ''
+  return path.slice(0, path.length - ext.length) + suffix + path.slice(path.length - ext.length)
+}
+
+/** Label names beside a label map, in the form `nodal export --names` reads: `labels.nii.gz` -> `labels.json`. */
+export async function writeNamesJson(labelsPath: string, content: unknown): Promise<string> {
+  const ext = WRITABLE_EXTENSIONS.filter((e) => labelsPath.toLowerCase().endsWith(e)).sort((a, b) => b.length - a.length)[0] ?? ''
+  const path = labelsPath.slice(0, labelsPath.length - ext.length) + '.json'
+  await writeAtomically(path, (tmp) => writeFileSync(tmp, JSON.stringify(content, null, 2) + '\n'))
+  return path
+}
+
+/** 'rtstruct' or 'seg' when `path` is a single DICOM file of that kind, else null. */
+export function structureFileKind(path: string): 'rtstruct' | 'seg' | null {
+  if (!existsSync(path) || !statSync(path).isFile()) return null
+  let h: ReturnType<typeof readDicomHeader>
+  try {
+    h = readDicomHeader(path)
+  } catch {
+    return null
+  }
+  const sopClass = h ? str(h.ds, 'SOPClassUID') : ''
+  if (sopClass === RT_STRUCTURE_SET_STORAGE) return 'rtstruct'
+  if (sopClass === SEGMENTATION_STORAGE) return 'seg'
+  return null
+}
