@@ -150,9 +150,10 @@ void RegisterMath(Napi::Env env, Napi::Object e) {
   Export(env, e, "where", [](const Napi::CallbackInfo& i) {
     const at::Tensor& cond = Unwrap(i[0]);
     bool sa = Bool(i[3]), sb = Bool(i[4]);
+    // A scalar takes the other operand's dtype (libtorch 1.13 would promote it to float32).
     if (sa && sb) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), ToScalar(i[2])));
-    if (sa) return Wrap(i.Env(), at::where(cond, ToScalar(i[1]), Unwrap(i[2])));
-    if (sb) return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), ToScalar(i[2])));
+    if (sa) return Wrap(i.Env(), at::where(cond, at::scalar_tensor(ToScalar(i[1]), Unwrap(i[2]).options()), Unwrap(i[2])));
+    if (sb) return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), at::scalar_tensor(ToScalar(i[2]), Unwrap(i[1]).options())));
     return Wrap(i.Env(), at::where(cond, Unwrap(i[1]), Unwrap(i[2])));
   });
   Export(env, e, "leakyRelu", [](const Napi::CallbackInfo& i) { return Wrap(i.Env(), at::leaky_relu(Unwrap(i[0]), ToScalar(i[1]))); });

@@ -1,4 +1,5 @@
 // The tensor handle, argument conversion, creation from/export to typed arrays, autograd entry points.
+#include <cmath>
 #include <cstring>
 
 #include "common.h"
@@ -89,7 +90,11 @@ std::string String(const Napi::Value& v) {
 
 at::Scalar ToScalar(const Napi::Value& v) {
   if (v.IsBoolean()) return at::Scalar(v.As<Napi::Boolean>().Value());
-  return at::Scalar(Double(v));
+  // JS has one number type: integral values become integer scalars so that int64 tensors stay int64
+  // (as `t + 1` in Python); anything else is a double.
+  double d = Double(v);
+  if (std::nearbyint(d) == d && std::fabs(d) < 9007199254740992.0) return at::Scalar(static_cast<int64_t>(d));
+  return at::Scalar(d);
 }
 
 at::ScalarType ParseDtype(const std::string& name) {

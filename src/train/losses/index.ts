@@ -1,0 +1,7 @@
+export * from './common.js'
+export * from './cross-entropy.js'
+export * from './focal.js'
+export * from './overlap.js'
+export * from './boundary.js'
+export * from './distance.js'
+export * from './compound.js'
