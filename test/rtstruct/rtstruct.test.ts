@@ -1,0 +1,162 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { readVolume } from '../../src/io/index.js'
+import { readRtstruct } from '../../src/io/rtstruct/read.js'
+import { resampleTo } from '../../src/volume/resample.js'
+import { Axes, Volume } from '../../src/volume/volume.js'
+import { hasCommand, runCli, tempDir } from '../helpers.js'
+import { dice, makeScene, Scene, sceneAxes } from './scene.js'
+
+const noPlastimatch = hasCommand('plastimatch') ? false : 'plastimatch not installed'
+const noDciodvfy = hasCommand('dciodvfy') ? false : 'dciodvfy (dicom3tools) not installed'
+
+/** The source labels on another volume's grid, by world coordinates. */
+const onGridOf = (labels: Volume, grid: Volume) => resampleTo(labels, grid, { interpolation: 'nearest' })
+
+async function exportRtstruct(dir: string, scene: Scene, extra: string[] = []): Promise<string> {
+  const names = join(dir, 'names.json')
+  writeFileSync(names, JSON.stringify(Object.fromEntries([...scene.structures].map(([l, [name]]) => [l, name]))))
+  const out = join(dir, 'rt.dcm')
+  const r = runCli(['export', scene.labelsPath, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', out, '--names', names, ...extra])
+  assert.equal(r.code, 0, r.stderr)
+  return out
+}
+
+/** Dice per structure of plastimatch's rasterisation of `rt` against the source labels. */
+async function plastimatchDice(dir: string, rt: string, scene: Scene): Promise<Map<string, number>> {
+  const prefix = join(dir, 'plastimatch')
+  // Nested contours are holes (even-odd), as planning systems read them; plastimatch ORs them
+  // unless told to XOR.
+  execFileSync('plastimatch', ['convert', '--input', rt, '--referenced-ct', scene.ctDir, '--output-prefix', prefix,
+    '--prefix-format', 'nii.gz', '--xor-contours'], { stdio: 'pipe' })
+  const out = new Map<string, number>()
+  for (const [label, [name]] of scene.structures) {
+    const theirs = await readVolume(join(prefix, `${name}.nii.gz`))
+    const source = onGridOf(scene.labels, theirs)
+    out.set(name, dice(source.data.map((v) => (v === label ? 1 : 0)), theirs.data))
+  }
+  return out
+}
+
+function assertDiceThresholds(scene: Scene, scores: Map<string, number>, what: string): void {
+  for (const [, [name, diameter]] of scene.structures) {
+    const d = scores.get(name)!
+    const need = diameter > 30 ? 0.98 : 0.95
+    assert.ok(d >= need, `${what}: ${name} (${diameter} mm) Dice ${d.toFixed(4)} < ${need}`)
+  }
+}
+
+const cases: Array<[string, Axes]> = [
+  ['axial, ascending slices', sceneAxes(0, false)],
+  ['axial, descending slices', sceneAxes(0, true)],
+  ['oblique (20 degrees), descending slices', sceneAxes(20, true)],
+]
+
+for (const [what, axes] of cases) {
+  test(`RTSTRUCT written by nodal: plastimatch rasterises it back onto the CT (${what})`, { skip: noPlastimatch }, async () => {
+    const tmp = tempDir()
+    try {
+      const scene = await makeScene(tmp.path, axes)
+      const rt = await exportRtstruct(tmp.path, scene)
+      const scores = await plastimatchDice(tmp.path, rt, scene)
+      console.log(`# plastimatch Dice (${what}): ${[...scores].map(([n, d]) => `${n} ${d.toFixed(4)}`).join(', ')}`)
+      assertDiceThresholds(scene, scores, what)
+    } finally {
+      tmp.cleanup()
+    }
+  })
+
+  test(`RTSTRUCT round trip inside nodal is exact (${what})`, async () => {
+    const tmp = tempDir()
+    try {
+      const scene = await makeScene(tmp.path, axes)
+      const rt = await exportRtstruct(tmp.path, scene)
+      const back = join(tmp.path, 'back.nii.gz')
+      const r = runCli(['convert', rt, back, '--reference', scene.ctDir])
+      assert.equal(r.code, 0, r.stderr)
+      const mine = await readVolume(back)
+      const source = onGridOf(scene.labels, mine)
+      for (let n = 0; n < mine.data.length; n++) {
+        if (mine.data[n] !== source.data[n]) assert.fail(`voxel ${n}: ${mine.data[n]} after the round trip, ${source.data[n]} before`)
+      }
+    } finally {
+      tmp.cleanup()
+    }
+  })
+}
+
+test('RTSTRUCT content: ROIs, types, colours, frame of reference and per-slice image references', { skip: noDciodvfy }, async () => {
+  const tmp = tempDir()
+  try {
+    const scene = await makeScene(tmp.path)
+    const rt = await exportRtstruct(tmp.path, scene)
+    const v = spawnSync('dciodvfy', [rt], { encoding: 'utf8' })
+    const report = v.stdout + v.stderr
+    assert.doesNotMatch(report, /^Error/m, report)
+    const data = readRtstruct(rt)
+    assert.deepEqual(data.rois.map((r) => r.name), [...scene.structures.values()].map(([n]) => n))
+    assert.deepEqual(data.rois.map((r) => r.interpretedType), ['ORGAN', 'GTV', 'ORGAN', 'ORGAN', 'GTV'])
+    const ct = await readVolume(scene.ctDir)
+    assert.equal(data.frameOfReferenceUid, ct.meta.frameOfReferenceUid)
+    // the islands label has two contours on its middle slice; the shell has a hole contour inside
+    const dump = execFileSync('dcmdump', ['+P', 'ReferencedSOPInstanceUID', rt], { encoding: 'utf8' })
+    const referenced = new Set([...dump.matchAll(/\[([\d.]+)\]/g)].map((m) => m[1]))
+    for (const uid of ct.meta.sopInstanceUids as string[]) assert.ok(referenced.has(uid), `slice ${uid} is referenced`)
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('--per-node writes one ROI per connected node, numbered per label', async () => {
+  const tmp = tempDir()
+  try {
+    const scene = await makeScene(tmp.path)
+    const rt = await exportRtstruct(tmp.path, scene, ['--per-node'])
+    assert.deepEqual(readRtstruct(rt).rois.map((r) => r.name),
+      ['LN_large_01', 'GTVn_shell_01', 'LN_medium_01', 'LN_small_01', 'GTVn_islands_01', 'GTVn_islands_02'])
+    const back = join(tmp.path, 'back.nii.gz'), nodes = join(tmp.path, 'nodes.nii.gz')
+    const r = runCli(['convert', rt, back, '--reference', scene.ctDir, '--roi', 'GTVn_islands_02', '--instances', nodes])
+    assert.equal(r.code, 0, r.stderr)
+    const table = JSON.parse(execFileSync('cat', [join(tmp.path, 'nodes.json')], { encoding: 'utf8' }))
+    assert.deepEqual(table, { instances: { 1: { label: 1, name: 'GTVn_islands_02' } } })
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('bad input: one line, exit 2, nothing written', async () => {
+  const tmp = tempDir()
+  try {
+    const scene = await makeScene(tmp.path)
+    const rt = await exportRtstruct(tmp.path, scene)
+    const outDir = join(tmp.path, 'out')
+    const expectRefusal = (args: string[], pattern: RegExp) => {
+      const r = runCli(args)
+      assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`)
+      assert.match(r.stderr, pattern)
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+      assert.ok(!existsSync(outDir) || readdirSync(outDir).length === 0, 'nothing written')
+    }
+    // a label map far from the reference (shifted by 1 m)
+    const far = join(tmp.path, 'far.nii.gz')
+    const labels = await readVolume(scene.labelsPath)
+    labels.origin[2] += 1000
+    const { writeVolume } = await import('../../src/io/index.js')
+    await writeVolume(labels, far)
+    expectRefusal(['export', far, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', join(outDir, 'rt.dcm')], /does not overlap the reference/)
+    // a folder with no CT/MR/PET series (only the RTSTRUCT)
+    const rtOnly = join(tmp.path, 'rtonly')
+    execFileSync('mkdir', ['-p', rtOnly])
+    execFileSync('cp', [rt, rtOnly])
+    expectRefusal(['export', scene.labelsPath, '--reference', rtOnly, '--format', 'seg', '--out', join(outDir, 'seg.dcm')], /no CT, MR or PET/)
+    expectRefusal(['convert', rt, join(outDir, 'back.nii.gz'), '--reference', rtOnly], /no CT, MR or PET/)
+    // an RTSTRUCT of another scan: a new series with its own frame of reference
+    const other = await makeScene(join(tmp.path, 'other'))
+    expectRefusal(['convert', rt, join(outDir, 'back.nii.gz'), '--reference', other.ctDir], /Frame of Reference/)
+  } finally {
+    tmp.cleanup()
+  }
+})
