@@ -1,0 +1,294 @@
+/**
+ * `nodal evaluate` as a library call: pairs prediction and ground-truth files by case name, brings
+ * each prediction onto its ground truth's grid, and computes voxel, surface, detection and
+ * classification metrics, optionally against a second reader too.
+ */
+import { readFileSync, statSync } from 'node:fs'
+import { badInput } from '../errors.js'
+import { readVolume } from '../io/index.js'
+import { resampleTo } from '../volume/resample.js'
+import { Grid, indexToWorld, sameGrid, Vec3, Volume, worldToIndex } from '../volume/volume.js'
+import { aggregatedDice, summarize, Summary } from './aggregate.js'
+import { caseName, findCaseFile, listVolumes, VOLUME_FILE_EXTENSIONS } from './cases.js'
+import { classify, ClassificationResult, ClassifiedNode } from './classification.js'
+import { CaseDetection, detectCase, detectionReport, DetectionSummary } from './detection.js'
+import { LabelMetrics, labelMetrics, maskOf, METRIC_KEYS } from './label-metrics.js'
+import type { MatchCriterion } from './matching.js'
+import { attachScores, InstanceAttributes, NodeMap, nodesFromInstanceMap, nodesFromLabelMap } from './nodes.js'
+import { SliceSnapshot, snapshotWorstSlice } from './snapshot.js'
+
+export interface EvaluateOptions {
+  pred: string
+  gt: string
+  /** Labels to evaluate; null: every non-zero value found in the ground truth or prediction. */
+  labels: number[] | null
+  predInstances?: string
+  gtInstances?: string
+  /** Folder of `<case>.json` nodes files or `<case>` probability maps. */
+  predScores?: string
+  secondReader?: string
+  /** Folder of the images (`<case>_0000.nii.gz`), only for the report's thumbnails. */
+  images?: string
+  toleranceMm: number
+  match: MatchCriterion
+  warn: (message: string) => void
+}
+
+export interface CaseResult {
+  case: string
+  resampled: boolean
+  labels: Record<string, LabelMetrics>
+  nodes: Record<string, { tp: number; fp: number; fn: number }>
+}
+
+export type LabelAggregate = Record<string, Summary> & { dsc_agg: number }
+export type DetectionReport = ReturnType<typeof detectionReport>
+
+export interface Comparison {
+  labels: number[]
+  cases: CaseResult[]
+  aggregate: Record<string, LabelAggregate>
+  detection: Record<string, DetectionReport>
+  classification: ClassificationResult | null
+}
+
+export interface Evaluation extends Comparison {
+  /** With a second reader: model vs reader 1 (= the main result), model vs reader 2, reader 1 vs reader 2. */
+  readers: Record<string, Omit<Comparison, 'cases'>> | null
+  snapshots: Map<string, SliceSnapshot>
+}
+
+/** The key of the class-agnostic detection group (all evaluated labels together). */
+export const ALL_NODES = 'all'
+
+export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
+  const pairs = pairCases(opts.pred, opts.gt, opts.warn)
+  const snapshots = new Map<string, SliceSnapshot>()
+  const main = await compare(pairs, opts, { scoresFrom: 'model', snapshots })
+  let readers: Evaluation['readers'] = null
+  if (opts.secondReader) {
+    const reader2 = listVolumes(opts.secondReader, '--second-reader')
+    const shared = pairs.filter((p) => reader2.has(p.name))
+    if (shared.length === 0) throw badInput(opts.secondReader, 'no case of the second reader matches a ground-truth case by file name')
+    if (shared.length < pairs.length) opts.warn(`${pairs.length - shared.length} case(s) have no second-reader file; reader comparisons use ${shared.length}`)
+    const modelVsReader1 = shared.length === pairs.length ? main : await compare(shared, opts, { scoresFrom: 'model' })
+    const modelVsReader2 = await compare(shared.map((p) => ({ ...p, gt: reader2.get(p.name)! })), opts, { scoresFrom: 'model' })
+    const reader2VsReader1 = await compare(shared.map((p) => ({ ...p, pred: reader2.get(p.name)! })), opts, { scoresFrom: 'none' })
+    const drop = ({ cases: _cases, ...rest }: Comparison) => rest
+    readers = { model_vs_reader1: drop(modelVsReader1), model_vs_reader2: drop(modelVsReader2), reader2_vs_reader1: drop(reader2VsReader1) }
+  }
+  return { ...main, readers, snapshots }
+}
+
+interface CasePair {
+  name: string
+  pred: string
+  gt: string
+}
+
+/** Pairs by case name; two single files pair with each other whatever their names. */
+export function pairCases(pred: string, gt: string, warn: (m: string) => void): CasePair[] {
+  const predFiles = listVolumes(pred, '--pred')
+  const gtFiles = listVolumes(gt, '--gt')
+  if (!statSync(pred).isDirectory() && !statSync(gt).isDirectory()) {
+    return [{ name: caseName(gt), pred, gt }]
+  }
+  if (gtFiles.size === 0) throw badInput(gt, 'holds no volume file (.nii.gz .nii .nrrd .mha .mhd)')
+  const pairs = [...gtFiles].filter(([name]) => predFiles.has(name)).map(([name, g]) => ({ name, pred: predFiles.get(name)!, gt: g }))
+  if (pairs.length === 0) throw badInput(pred, `no prediction file has the name of a ground-truth case in ${gt}`)
+  const missing = [...gtFiles.keys()].filter((name) => !predFiles.has(name))
+  if (missing.length) warn(`${missing.length} ground-truth case(s) have no prediction and are left out (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''})`)
+  const extra = [...predFiles.keys()].filter((name) => !gtFiles.has(name))
+  if (extra.length) warn(`${extra.length} prediction(s) have no ground truth and are left out (${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', ...' : ''})`)
+  return pairs
+}
+
+interface CompareContext {
+  /** 'model': scores and instances from the prediction options; 'none': a reader, every node scores 1. */
+  scoresFrom: 'model' | 'none'
+  snapshots?: Map<string, SliceSnapshot>
+}
+
+interface CaseOutcome {
+  result: CaseResult
+  voxelMm3: number
+  voxelCount: number
+  detection: Map<string, CaseDetection>
+  classified: ClassifiedNode[]
+}
+
+async function compare(pairs: CasePair[], opts: EvaluateOptions, ctx: CompareContext): Promise<Comparison> {
+  const outcomes: CaseOutcome[] = []
+  for (const pair of pairs) outcomes.push(await evaluateCase(pair, opts, ctx))
+  const labels = opts.labels ?? [...new Set(outcomes.flatMap((o) => Object.keys(o.result.labels).map(Number)))].sort((a, b) => a - b)
+  for (const o of outcomes) fillAbsentLabels(o, labels)
+  const groups = labels.length > 1 ? [...labels.map(String), ALL_NODES] : labels.map(String)
+  const detection: Record<string, DetectionReport> = {}
+  for (const group of groups) detection[group] = detectionReport(outcomes.map((o) => o.detection.get(group)!))
+  const hasClasses = labels.includes(1) && labels.includes(2)
+  return {
+    labels,
+    cases: outcomes.map((o) => o.result),
+    aggregate: Object.fromEntries(labels.map((l) => [String(l), aggregateLabel(outcomes, String(l))])),
+    detection,
+    classification: hasClasses && ctx.scoresFrom === 'model' ? classify(outcomes.flatMap((o) => o.classified)) : null,
+  }
+}
+
+async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareContext): Promise<CaseOutcome> {
+  const gt = await readVolume(pair.gt)
+  const { volume: pred, resampled } = onGrid(await readVolume(pair.pred), gt, pair.pred, opts.warn)
+  const labels = opts.labels ?? presentLabels(gt, pred)
+  const result: CaseResult = { case: pair.name, resampled, labels: {}, nodes: {} }
+  for (const label of labels) {
+    result.labels[String(label)] = labelMetrics(maskOf(pred.data, label), maskOf(gt.data, label), gt.shape, gt.spacing, gt.voxelVolumeMm3, opts.toleranceMm)
+  }
+  const groups: [string, number[]][] = labels.map((l) => [String(l), [l]])
+  groups.push([ALL_NODES, labels])
+  const predNodes = ctx.scoresFrom === 'model' ? await modelNodeSource(pair.name, gt, opts) : null
+  const gtInstances = await readInstances(opts.gtInstances, pair.name, gt, opts.warn)
+  const detection = new Map<string, CaseDetection>()
+  let classified: ClassifiedNode[] = []
+  for (const [key, group] of groups) {
+    const predMap = predNodes?.instances ? nodesFromInstanceMap(predNodes.instances.volume, pred, group) : nodesFromLabelMap(pred, group)
+    attachScores(predMap, predNodes?.attributes ?? null, predNodes?.probability ?? null, true)
+    const gtMap = gtInstances ? nodesFromInstanceMap(gtInstances.volume, gt, group) : nodesFromLabelMap(gt, group)
+    const d = detectCase(predMap, gtMap, opts.match)
+    detection.set(key, d)
+    if (key === ALL_NODES) classified = classifiedPairs(predMap, gtMap, d, gtInstances?.attributes ?? null)
+    result.nodes[key] = { tp: d.pairs.size, fp: predMap.nodes.length - d.pairs.size, fn: gtMap.nodes.length - d.pairs.size }
+  }
+  if (ctx.snapshots) {
+    const image = await readImage(opts.images, pair.name, gt)
+    const snap = snapshotWorstSlice(pred, gt, labels, image)
+    if (snap) ctx.snapshots.set(pair.name, snap)
+  }
+  return { result, voxelMm3: gt.voxelVolumeMm3, voxelCount: gt.voxelCount, detection, classified }
+}
+
+/**
+ * The prediction on the ground truth's grid: as is when the grids agree, else resampled by world
+ * coordinates (nearest neighbour) with a warning. Grids that share no physical space are an error.
+ */
+export function onGrid(pred: Volume, gt: Volume, file: string, warn: (m: string) => void): { volume: Volume; resampled: boolean } {
+  if (sameGrid(pred, gt)) return { volume: pred, resampled: false }
+  if (!gridsOverlap(pred, gt)) throw badInput(file, 'lies on a grid that does not overlap the ground truth in space (check origin and orientation)')
+  warn(`${file}: on another grid than its ground truth; resampled to the ground-truth grid by world coordinates (nearest neighbour)`)
+  return { volume: resampleTo(pred, gt, { interpolation: 'nearest' }), resampled: true }
+}
+
+/** True when the boxes of the two grids (out to the voxels' faces) intersect in space. */
+export function gridsOverlap(a: Grid, b: Grid): boolean {
+  const lo: Vec3 = [Infinity, Infinity, Infinity], hi: Vec3 = [-Infinity, -Infinity, -Infinity]
+  for (const corner of gridCorners(a)) {
+    const ijk = worldToIndex(b, indexToWorld(a, corner))
+    for (let d = 0; d < 3; d++) {
+      lo[d] = Math.min(lo[d], ijk[d])
+      hi[d] = Math.max(hi[d], ijk[d])
+    }
+  }
+  return [0, 1, 2].every((d) => hi[d] > -0.5 && lo[d] < b.shape[d] - 0.5)
+}
+
+function gridCorners(g: Grid): Vec3[] {
+  const out: Vec3[] = []
+  for (const i of [-0.5, g.shape[0] - 0.5]) for (const j of [-0.5, g.shape[1] - 0.5]) for (const k of [-0.5, g.shape[2] - 0.5]) out.push([i, j, k])
+  return out
+}
+
+function presentLabels(...volumes: Volume[]): number[] {
+  const seen = new Set<number>()
+  for (const v of volumes) for (let n = 0; n < v.data.length; n++) if (v.data[n] !== 0) seen.add(v.data[n])
+  return [...seen].sort((a, b) => a - b)
+}
+
+/** A case without a label anywhere: both masks empty (every metric at its both-empty value), no nodes. */
+function fillAbsentLabels(o: CaseOutcome, labels: number[]): void {
+  const empty = new Uint8Array(0)
+  for (const label of labels) {
+    const key = String(label)
+    if (o.result.labels[key]) continue
+    const metrics = labelMetrics(empty, empty, [0, 0, 0], [1, 1, 1], o.voxelMm3, 1)
+    o.result.labels[key] = { ...metrics, tn: o.voxelCount, specificity: 1, accuracy: 1 }
+    o.result.nodes[key] = { tp: 0, fp: 0, fn: 0 }
+    o.detection.set(key, { predScores: [], predShortAxisMm: [], gtShortAxisMm: [], matching: new Int32Array(0), matchingAtIou: { '0.1': new Int32Array(0), '0.25': new Int32Array(0), '0.5': new Int32Array(0) }, pairs: new Map() })
+  }
+}
+
+function aggregateLabel(outcomes: CaseOutcome[], label: string): LabelAggregate {
+  const out: Record<string, Summary> = {}
+  for (const key of METRIC_KEYS) out[key] = summarize(outcomes.map((o) => o.result.labels[label][key]))
+  const dscAgg = aggregatedDice(outcomes.map((o) => {
+    const m = o.result.labels[label]
+    return { tpMm3: m.tp * o.voxelMm3, predMm3: (m.tp + m.fp) * o.voxelMm3, gtMm3: (m.tp + m.fn) * o.voxelMm3 }
+  }))
+  return { ...out, dsc_agg: dscAgg } as LabelAggregate
+}
+
+/** Matched node pairs whose true class (label 1/2 or the instance JSON's class) and predicted probability are known. */
+function classifiedPairs(pred: NodeMap, gt: NodeMap, d: CaseDetection, gtAttributes: Record<string, InstanceAttributes> | null): ClassifiedNode[] {
+  const out: ClassifiedNode[] = []
+  d.matching.forEach((g, p) => {
+    if (g < 0) return
+    const probability = pred.nodes[p].probabilityMalignant
+    const cls = gtAttributes?.[String(gt.nodes[g].id)]?.class
+    const malignant = cls === 'malignant' ? true : cls === 'benign' ? false : gt.nodes[g].label === 2 ? true : gt.nodes[g].label === 1 ? false : null
+    if (probability !== null && malignant !== null) out.push({ malignant, probability })
+  })
+  return out
+}
+
+interface InstanceSource {
+  volume: Volume
+  attributes: Record<string, InstanceAttributes> | null
+}
+
+/** `<dir>/<case>.nii.gz` (+ `<case>.json`) on the ground-truth grid, or null without the option. */
+async function readInstances(dir: string | undefined, name: string, gt: Volume, warn: (m: string) => void): Promise<InstanceSource | null> {
+  if (!dir) return null
+  const file = findCaseFile(dir, name, VOLUME_FILE_EXTENSIONS)
+  if (!file) throw badInput(dir, `has no instance map for case ${name}`)
+  const volume = onGrid(await readVolume(file), gt, file, warn).volume
+  const json = findCaseFile(dir, name, ['.json'])
+  return { volume, attributes: json ? readAttributes(json) : null }
+}
+
+async function modelNodeSource(name: string, gt: Volume, opts: EvaluateOptions) {
+  const instances = await readInstances(opts.predInstances, name, gt, opts.warn)
+  let attributes = instances?.attributes ?? null
+  let probability: Volume | null = null
+  if (opts.predScores) {
+    const json = findCaseFile(opts.predScores, name, ['.json'])
+    const map = findCaseFile(opts.predScores, name, VOLUME_FILE_EXTENSIONS)
+    if (json) {
+      if (!instances) throw badInput(json, 'a nodes JSON scores instance ids: give the instance maps with --pred-instances (or give a probability map)')
+      attributes = { ...attributes, ...readAttributes(json) }
+    } else if (map) {
+      probability = onGrid(await readVolume(map), gt, map, opts.warn).volume
+    } else {
+      throw badInput(opts.predScores, `has neither ${name}.json nor a probability map for case ${name}`)
+    }
+  }
+  return { instances, attributes, probability }
+}
+
+function readAttributes(file: string): Record<string, InstanceAttributes> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw badInput(file, `is not valid JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+  const instances = (parsed as { instances?: unknown })?.instances
+  if (!instances || typeof instances !== 'object') throw badInput(file, 'has no "instances" object ({"instances": {"<id>": {...}}})')
+  return instances as Record<string, InstanceAttributes>
+}
+
+async function readImage(dir: string | undefined, name: string, gt: Volume): Promise<Volume | null> {
+  const file = findCaseFile(dir, name, VOLUME_FILE_EXTENSIONS)
+  if (!file) return null
+  const image = await readVolume(file)
+  if (sameGrid(image, gt)) return image
+  if (!gridsOverlap(image, gt)) throw badInput(file, 'does not overlap its ground truth in space')
+  return resampleTo(image, gt, { interpolation: 'linear' })
+}
