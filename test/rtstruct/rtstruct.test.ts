@@ -1,9 +1,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { readVolume } from '../../src/io/index.js'
+import { readVolume, writeVolume } from '../../src/io/index.js'
 import { readRtstruct } from '../../src/io/rtstruct/read.js'
 import { resampleTo } from '../../src/volume/resample.js'
 import { Axes, Volume } from '../../src/volume/volume.js'
@@ -120,7 +120,7 @@ test('--per-node writes one ROI per connected node, numbered per label', async (
     const back = join(tmp.path, 'back.nii.gz'), nodes = join(tmp.path, 'nodes.nii.gz')
     const r = runCli(['convert', rt, back, '--reference', scene.ctDir, '--roi', 'GTVn_islands_02', '--instances', nodes])
     assert.equal(r.code, 0, r.stderr)
-    const table = JSON.parse(execFileSync('cat', [join(tmp.path, 'nodes.json')], { encoding: 'utf8' }))
+    const table = JSON.parse(readFileSync(join(tmp.path, 'nodes.json'), 'utf8'))
     assert.deepEqual(table, { instances: { 1: { label: 1, name: 'GTVn_islands_02' } } })
   } finally {
     tmp.cleanup()
@@ -144,13 +144,12 @@ test('bad input: one line, exit 2, nothing written', async () => {
     const far = join(tmp.path, 'far.nii.gz')
     const labels = await readVolume(scene.labelsPath)
     labels.origin[2] += 1000
-    const { writeVolume } = await import('../../src/io/index.js')
     await writeVolume(labels, far)
     expectRefusal(['export', far, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', join(outDir, 'rt.dcm')], /does not overlap the reference/)
     // a folder with no CT/MR/PET series (only the RTSTRUCT)
     const rtOnly = join(tmp.path, 'rtonly')
-    execFileSync('mkdir', ['-p', rtOnly])
-    execFileSync('cp', [rt, rtOnly])
+    mkdirSync(rtOnly)
+    copyFileSync(rt, join(rtOnly, 'rt.dcm'))
     expectRefusal(['export', scene.labelsPath, '--reference', rtOnly, '--format', 'seg', '--out', join(outDir, 'seg.dcm')], /no CT, MR or PET/)
     expectRefusal(['convert', rt, join(outDir, 'back.nii.gz'), '--reference', rtOnly], /no CT, MR or PET/)
     // an RTSTRUCT of another scan: a new series with its own frame of reference
