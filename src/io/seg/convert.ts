@@ -98,6 +98,7 @@ export async function writeNamesJson(labelsPath: string, content: unknown): Prom
 
 /** 'rtstruct' or 'seg' when `path` is a single DICOM file of that kind, else null. */
 export function structureFileKind(path: string): 'rtstruct' | 'seg' | null {
+  if (WRITABLE_EXTENSIONS.some((e) => path.toLowerCase().endsWith(e))) return null
   if (!existsSync(path) || !statSync(path).isFile()) return null
   let h: ReturnType<typeof readDicomHeader>
   try {
