@@ -1,0 +1,139 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { evaluateCommand } from '../../src/cli/evaluate.js'
+import { NodalError } from '../../src/errors.js'
+import { writeVolume } from '../../src/io/index.js'
+import { Volume } from '../../src/volume/volume.js'
+import { emptyVolume, paintBall, paintBox } from './scenes.js'
+
+const KEYS = 'tp fp fn tn dice iou precision recall specificity accuracy f1 avd hd hd95 assd nsd boundary_f1 volume_pred_ml volume_gt_ml'.split(' ')
+
+async function dataset(root: string) {
+  for (const dir of ['gt', 'pred', 'reader2', 'scores', 'pred_inst']) mkdirSync(join(root, dir), { recursive: true })
+  for (let c = 0; c < 3; c++) {
+    const gt = emptyVolume([40, 40, 16], [0.8, 0.8, 2])
+    paintBall(gt, [10, 10, 8], 5, 1)
+    paintBall(gt, [28, 28, 8], 7, 2)
+    const pred = emptyVolume([40, 40, 16], [0.8, 0.8, 2])
+    paintBall(pred, [11, 10, 8], 5, 1)
+    paintBall(pred, [28, 27, 8], 5 + c, 2)
+    paintBox(pred, [2, 30, 2], [4, 33, 4], 1)
+    const reader2 = emptyVolume([40, 40, 16], [0.8, 0.8, 2])
+    paintBall(reader2, [10, 11, 8], 5.5, 1)
+    paintBall(reader2, [28, 28, 8], 6.5, 2)
+    await writeVolume(gt, join(root, 'gt', `case${c}.nii.gz`))
+    await writeVolume(pred, join(root, 'pred', `case${c}.nii.gz`))
+    await writeVolume(reader2, join(root, 'reader2', `case${c}.nii.gz`))
+    const prob = pred.withData(Float32Array.from(pred.data, (v) => (v === 2 ? 0.9 : v === 1 ? 0.6 : 0.05)))
+    await writeVolume(prob, join(root, 'scores', `case${c}.nii.gz`))
+  }
+}
+
+async function run(args: string[]): Promise<number> {
+  const warn = console.error
+  console.error = () => {}
+  const log = console.log
+  console.log = () => {}
+  try {
+    return await evaluateCommand.run(args)
+  } finally {
+    console.error = warn
+    console.log = log
+  }
+}
+
+test('nodal evaluate writes metrics.json, metrics.csv and a self-contained report.html', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
+  try {
+    await dataset(root)
+    const out = join(root, 'out')
+    const rc = await run(['--pred', join(root, 'pred'), '--gt', join(root, 'gt'), '--labels', '1,2', '--pred-scores', join(root, 'scores'),
+      '--second-reader', join(root, 'reader2'), '--out', out])
+    assert.equal(rc, 0)
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    assert.equal(m.cases.length, 3)
+    for (const key of KEYS) assert.ok(key in m.cases[0].labels['1'], `missing ${key}`)
+    assert.ok(m.cases[0].labels['2'].dice > 0.5)
+    for (const key of ['mean', 'median', 'std']) assert.ok(key in m.aggregate['1'].hd95)
+    assert.ok(m.aggregate['2'].dsc_agg > 0.5 && m.aggregate['2'].dsc_agg < 1)
+    // label 1: the ball is found in every case, the box is a false positive in every case
+    assert.equal(m.detection['1'].tp, 3)
+    assert.equal(m.detection['1'].fp, 3)
+    assert.equal(m.detection['1'].fp_per_scan, 1)
+    assert.equal(m.detection['1'].froc.sensitivity.length, 7)
+    assert.ok('>=10mm' in m.detection['2'].by_size)
+    assert.ok(m.detection.all)
+    assert.equal(m.classification.nodes, 6)
+    assert.equal(m.classification.roc_auc, 1)
+    assert.deepEqual(Object.keys(m.readers), ['model_vs_reader1', 'model_vs_reader2', 'reader2_vs_reader1'])
+    const csv = readFileSync(join(out, 'metrics.csv'), 'utf8').trim().split('\n')
+    assert.equal(csv.length, 1 + 3 * 2)
+    assert.ok(csv[0].startsWith('case,label,resampled,tp,fp,fn,tn,dice'))
+    const html = readFileSync(join(out, 'report.html'), 'utf8')
+    assert.ok(!/(src|href)\s*=\s*["']?(https?:)?\/\//i.test(html), 'the page must not load anything from a network')
+    assert.ok(!/<script/i.test(html))
+    assert.equal((html.match(/<svg /g) ?? []).length, (html.match(/<\/svg>/g) ?? []).length)
+    assert.ok((html.match(/<svg /g) ?? []).length >= 4, 'FROC, size and Bland-Altman plots')
+    assert.ok(html.includes('data:image/png;base64,'), 'worst-case thumbnails inline')
+    assert.deepEqual(readdirSync(out).sort(), ['metrics.csv', 'metrics.json', 'report.html'])
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('a prediction on another grid is resampled by world coordinates, with a warning', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
+  try {
+    mkdirSync(join(root, 'gt')); mkdirSync(join(root, 'pred'))
+    const gt = paintBox(emptyVolume([20, 20, 10], [1, 1, 2]), [5, 5, 2], [12, 12, 6])
+    // the same box on a grid of half the spacing, shifted origin: voxel (2i+1, 2j+1, 2k+1) sits at world (i, j, 2k) + ...
+    const fine = new Volume(new Uint8Array(40 * 40 * 20), [40, 40, 20], [0.5, 0.5, 1], [-0.25, -0.25, -0.5])
+    paintBox(fine, [10, 10, 4], [25, 25, 13])
+    await writeVolume(gt, join(root, 'gt', 'a.nii.gz'))
+    await writeVolume(fine, join(root, 'pred', 'a.nii.gz'))
+    const warnings: string[] = []
+    const warn = console.error, log = console.log
+    console.error = (m: string) => { warnings.push(m) }
+    console.log = () => {}
+    try {
+      assert.equal(await evaluateCommand.run(['--pred', join(root, 'pred'), '--gt', join(root, 'gt'), '--out', join(root, 'out')]), 0)
+    } finally {
+      console.error = warn; console.log = log
+    }
+    assert.ok(warnings.some((w) => /resampled/.test(w)))
+    const m = JSON.parse(readFileSync(join(root, 'out', 'metrics.json'), 'utf8'))
+    assert.equal(m.cases[0].resampled, true)
+    assert.equal(m.cases[0].labels['1'].dice, 1)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
+test('bad input is a one-line NodalError and leaves no output', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
+  try {
+    mkdirSync(join(root, 'gt')); mkdirSync(join(root, 'pred')); mkdirSync(join(root, 'far'))
+    const gt = paintBox(emptyVolume([10, 10, 5]), [2, 2, 1], [5, 5, 3])
+    await writeVolume(gt, join(root, 'gt', 'a.nii.gz'))
+    await writeVolume(gt, join(root, 'pred', 'b.nii.gz'))
+    await writeVolume(new Volume(gt.data, [10, 10, 5], [1, 1, 1], [500, 0, 0]), join(root, 'far', 'a.nii.gz'))
+    writeFileSync(join(root, 'notes.txt'), 'x')
+    const out = join(root, 'out')
+    const cases: [string[], RegExp][] = [
+      [['--pred', join(root, 'missing'), '--gt', join(root, 'gt'), '--out', out], /no such file or folder/],
+      [['--pred', join(root, 'pred'), '--gt', join(root, 'gt'), '--out', out], /no prediction file has the name/],
+      [['--pred', join(root, 'far'), '--gt', join(root, 'gt'), '--out', out], /does not overlap/],
+      [['--pred', join(root, 'far'), '--gt', join(root, 'gt'), '--out', out, '--match', 'best'], /--match/],
+      [['--pred', join(root, 'far'), '--gt', join(root, 'gt')], /required/],
+    ]
+    for (const [args, message] of cases) {
+      await assert.rejects(run(args), (e: unknown) => e instanceof NodalError && message.test(e.message) && !e.message.includes('\n'))
+    }
+    assert.equal(existsSync(out), false)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
