@@ -7,7 +7,7 @@ import { readVolume, writeVolume } from '../../src/io/index.js'
 import { readRtstruct } from '../../src/io/rtstruct/read.js'
 import { resampleTo } from '../../src/volume/resample.js'
 import { Axes, Volume } from '../../src/volume/volume.js'
-import { hasCommand, runCli, tempDir } from '../helpers.js'
+import { hasCommand, runCli, sharedData, tempDir } from '../helpers.js'
 import { dice, makeScene, Scene, sceneAxes } from './scene.js'
 
 const noPlastimatch = hasCommand('plastimatch') ? false : 'plastimatch not installed'
@@ -155,6 +155,43 @@ test('bad input: one line, exit 2, nothing written', async () => {
     // an RTSTRUCT of another scan: a new series with its own frame of reference
     const other = await makeScene(join(tmp.path, 'other'))
     expectRefusal(['convert', rt, join(outDir, 'back.nii.gz'), '--reference', other.ctDir], /Frame of Reference/)
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('real anatomy (41 TotalSegmentator organs on the abdomen CT): plastimatch Dice and round trips', { skip: noPlastimatch }, async () => {
+  const ctNifti = sharedData('ct/abdomen_ct_3mm_sm.nii.gz'), organs = sharedData('ct/abdomen_ct_3mm_sm_organs.nii.gz')
+  if (!ctNifti || !organs) return
+  const tmp = tempDir()
+  try {
+    const ctDir = join(tmp.path, 'ct'), rt = join(tmp.path, 'rt.dcm'), seg = join(tmp.path, 'seg.dcm')
+    assert.equal(runCli(['convert', ctNifti, ctDir, '--to', 'dicom']).code, 0)
+    assert.equal(runCli(['export', organs, '--reference', ctDir, '--format', 'rtstruct', '--out', rt]).code, 0)
+    assert.equal(runCli(['export', organs, '--reference', ctDir, '--format', 'seg', '--out', seg]).code, 0)
+    const prefix = join(tmp.path, 'plastimatch')
+    execFileSync('plastimatch', ['convert', '--input', rt, '--referenced-ct', ctDir, '--output-prefix', prefix, '--prefix-format', 'nii.gz', '--xor-contours'], { stdio: 'pipe' })
+    const source = await readVolume(organs)
+    const labels = [...new Set(source.data)].filter((v) => v !== 0)
+    assert.ok(labels.length > 30)
+    for (const label of labels) {
+      const theirs = await readVolume(join(prefix, `label_${label}.nii.gz`))
+      const d = dice(onGridOf(source, theirs).data.map((v) => (v === label ? 1 : 0)), theirs.data)
+      assert.ok(d >= 0.98, `organ ${label}: Dice ${d.toFixed(4)}`)
+    }
+    for (const file of [rt, seg]) {
+      const back = join(tmp.path, 'back.nii.gz')
+      assert.equal(runCli(['convert', file, back, '--reference', ctDir]).code, 0)
+      // labels come back as ROI/segment numbers in label order
+      const mine = await readVolume(back)
+      const expected = onGridOf(source, mine).data
+      const numberOf = new Map(labels.sort((a, b) => a - b).map((l, i) => [l, i + 1]))
+      const seg = file.endsWith('seg.dcm')
+      for (let n = 0; n < mine.data.length; n++) {
+        const want = expected[n] === 0 ? 0 : numberOf.get(expected[n])!
+        if (mine.data[n] !== want) assert.fail(`${seg ? 'SEG' : 'RTSTRUCT'} round trip, voxel ${n}: ${mine.data[n]} vs ${want}`)
+      }
+    }
   } finally {
     tmp.cleanup()
   }
