@@ -16,6 +16,45 @@ import type { Vec3 } from '../volume/volume.js'
  */
 export function squaredDistanceTransform(feature: ArrayLike<number>, shape: Vec3, spacing: Vec3): Float32Array {
   const [nx, ny, nz] = shape
+  const { dist, pass } = planarPasses(feature, shape, spacing)
+  // z lines: stride nx*ny
+  for (let j = 0; j < ny; j++) {
+    for (let i = 0; i < nx; i++) pass.run(dist, i + nx * j, nx * ny, nz, spacing[2])
+  }
+  return dist
+}
+
+/**
+ * The same squared distances, only at the voxels `queries` (flat indices, ascending), in their order.
+ * Exact like the full transform, but the last (z) pass runs only on the columns holding a query and
+ * evaluates the envelope only there: the surface-distance metrics need nothing else.
+ */
+export function squaredDistancesAt(feature: ArrayLike<number>, shape: Vec3, spacing: Vec3, queries: Int32Array): Float64Array {
+  const [nx, ny, nz] = shape
+  const { dist, pass } = planarPasses(feature, shape, spacing)
+  // queries grouped by column (i, j); within a column they stay in ascending k
+  const columns = nx * ny
+  const start = new Int32Array(columns + 1)
+  for (const q of queries) start[(q % columns) + 1]++
+  for (let c = 0; c < columns; c++) start[c + 1] += start[c]
+  const fill = start.slice(0, columns)
+  const byColumn = new Int32Array(queries.length)
+  for (let m = 0; m < queries.length; m++) byColumn[fill[queries[m] % columns]++] = m
+  const out = new Float64Array(queries.length)
+  for (let c = 0; c < columns; c++) {
+    if (start[c] === start[c + 1]) continue
+    pass.envelope(dist, c, columns, nz, spacing[2])
+    for (let r = start[c]; r < start[c + 1]; r++) {
+      const m = byColumn[r]
+      out[m] = pass.valueAt(Math.floor(queries[m] / columns))
+    }
+  }
+  return out
+}
+
+/** Allocation, then the x pass (binary, two sweeps) and the y pass (envelope) of the transform. */
+function planarPasses(feature: ArrayLike<number>, shape: Vec3, spacing: Vec3): { dist: Float32Array; pass: EnvelopePass } {
+  const [nx, ny, nz] = shape
   const dist = new Float32Array(nx * ny * nz)
   for (let line = 0; line < ny * nz; line++) binaryRowPass(feature, dist, line * nx, nx, spacing[0])
   const pass = new EnvelopePass(Math.max(nx, ny, nz))
@@ -23,11 +62,7 @@ export function squaredDistanceTransform(feature: ArrayLike<number>, shape: Vec3
   for (let k = 0; k < nz; k++) {
     for (let i = 0; i < nx; i++) pass.run(dist, i + nx * ny * k, nx, ny, spacing[1])
   }
-  // z lines: stride nx*ny
-  for (let j = 0; j < ny; j++) {
-    for (let i = 0; i < nx; i++) pass.run(dist, i + nx * j, nx * ny, nz, spacing[2])
-  }
-  return dist
+  return { dist, pass }
 }
 
 /**
@@ -61,21 +96,25 @@ class EnvelopePass {
     this.z = new Float64Array(maxLength + 1)
   }
 
+  private k = 0
+  private w = 1
+  private empty = true
+
   /** Replaces data[start + t*stride], t < n, by its 1D squared distance transform along the line. */
   run(data: Float32Array, start: number, stride: number, n: number, spacing: number): void {
+    this.envelope(data, start, stride, n, spacing)
+    if (this.empty) return
+    for (let q = 0, p = start; q < n; q++, p += stride) data[p] = this.valueAt(q)
+  }
+
+  /** Builds the lower envelope of the parabolas rooted at the line's finite values. */
+  envelope(data: Float32Array, start: number, stride: number, n: number, spacing: number): void {
     const f = this.f, v = this.v, z = this.z
-    let finite = 0
-    for (let t = 0, p = start; t < n; t++, p += stride) {
-      const value = data[p]
-      f[t] = value
-      if (value !== Infinity) finite++
-    }
-    if (finite === 0) return
-    const w = spacing * spacing
-    // build the envelope from the finite parabolas only
     let k = -1
-    for (let q = 0; q < n; q++) {
-      const fq = f[q]
+    const w = spacing * spacing
+    for (let q = 0, p = start; q < n; q++, p += stride) {
+      const fq = data[p]
+      f[q] = fq
       if (fq === Infinity) continue
       if (k < 0) {
         k = 0; v[0] = q; z[0] = -Infinity; z[1] = Infinity
@@ -90,12 +129,23 @@ class EnvelopePass {
       k++
       v[k] = q; z[k] = s; z[k + 1] = Infinity
     }
-    k = 0
-    for (let q = 0, p = start; q < n; q++, p += stride) {
-      while (z[k + 1] < q) k++
-      const d = q - v[k]
-      data[p] = w * d * d + f[v[k]]
-    }
+    this.empty = k < 0
+    this.w = w
+    this.k = 0
+  }
+
+  /**
+   * The envelope's value at position q: Infinity for a line without finite value. Successive calls
+   * must come with non-decreasing q (the segment pointer only moves forward).
+   */
+  valueAt(q: number): number {
+    if (this.empty) return Infinity
+    const z = this.z
+    let k = this.k
+    while (z[k + 1] < q) k++
+    this.k = k
+    const r = this.v[k], d = q - r
+    return this.w * d * d + this.f[r]
   }
 }
 

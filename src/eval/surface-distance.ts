@@ -1,6 +1,6 @@
 import type { Vec3 } from '../volume/volume.js'
 import { quantileSorted } from '../volume/stats.js'
-import { squaredDistanceTransform } from './edt.js'
+import { squaredDistancesAt } from './edt.js'
 import { cropMask, surfaceVoxels, unionBox } from './surface.js'
 
 /**
@@ -35,13 +35,12 @@ export function surfaceDistances(pred: ArrayLike<number>, gt: ArrayLike<number>,
   return result
 }
 
-/** Sorted distances from each voxel of `from` to the nearest voxel of `to` (flat indices on one grid). */
+/** Sorted distances from each voxel of `from` to the nearest voxel of `to` (flat indices on one grid, ascending). */
 function distancesToSurface(from: Int32Array, to: Int32Array, shape: Vec3, spacing: Vec3): Float64Array {
   const feature = new Uint8Array(shape[0] * shape[1] * shape[2])
   for (const n of to) feature[n] = 1
-  const squared = squaredDistanceTransform(feature, shape, spacing)
-  const out = new Float64Array(from.length)
-  for (let m = 0; m < from.length; m++) out[m] = Math.sqrt(squared[from[m]])
+  const out = squaredDistancesAt(feature, shape, spacing, from)
+  for (let m = 0; m < out.length; m++) out[m] = Math.sqrt(out[m])
   return out.sort()
 }
 

@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { squaredDistanceTransform } from '../../src/eval/edt.js'
+import { squaredDistancesAt, squaredDistanceTransform } from '../../src/eval/edt.js'
 import type { Vec3 } from '../../src/volume/volume.js'
 import { scipyDistanceToFeature, scipyMissing } from './scipy-judge.js'
 import { lcg } from './scenes.js'
@@ -36,6 +36,10 @@ test('EDT equals brute force on random sparse scenes, isotropic and anisotropic'
     const got = squaredDistanceTransform(feature, shape, spacing)
     const want = bruteForce(feature, shape, spacing)
     for (let n = 0; n < want.length; n++) assert.ok(Math.abs(got[n] - want[n]) <= 1e-5 * Math.max(1, want[n]), `voxel ${n}: ${got[n]} vs ${want[n]}`)
+    // the query form gives the same values at a random ascending subset
+    const queries = Int32Array.from(want.keys()).filter(() => rand() < 0.3)
+    const at = squaredDistancesAt(feature, shape, spacing, queries)
+    queries.forEach((n, m) => assert.ok(Math.abs(at[m] - want[n]) <= 1e-5 * Math.max(1, want[n]), `query ${n}: ${at[m]} vs ${want[n]}`))
   }
 })
 
