@@ -5,12 +5,13 @@
  */
 import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { NodalError } from '../../errors.js'
-import { Grid, Volume } from '../../volume/volume.js'
+import { resampleTo } from '../../volume/resample.js'
+import { Grid, sameGrid, Volume } from '../../volume/volume.js'
 import { writeAtomically, writeVolume, WRITABLE_EXTENSIONS } from '../index.js'
 import { readReferenceSeries } from '../rtstruct/reference.js'
 import { readDicomHeader, str } from '../dicom/header.js'
 import { RT_STRUCTURE_SET_STORAGE } from '../rtstruct/write.js'
-import { readSeg, SEGMENTATION_STORAGE, segmentOnGrid } from './read.js'
+import { nonOverlappingLabelMaps, readSeg, SEGMENTATION_STORAGE } from './read.js'
 
 export interface SegToLabelsOptions {
   /** A DICOM folder whose series grid the labels are written on; default: the SEG's own grid. */
@@ -31,43 +32,15 @@ export async function convertSegToLabels(file: string, out: string, opts: SegToL
     checkSameFrame(file, seg.frameOfReferenceUid, opts.reference, ref.frameOfReferenceUid)
     grid = ref.grid
   }
-  const masks = seg.segments.map((_, i) => segmentOnGrid(seg, i, grid).data)
-  const groups = nonOverlappingGroups(masks)
-  const maps = groups.map((members) => {
-    const data = new Uint16Array(masks[0]?.length ?? 0)
-    for (const i of members) {
-      const value = seg.segments[i].number
-      const m = masks[i]
-      for (let n = 0; n < m.length; n++) if (m[n]) data[n] = value
-    }
-    return Volume.zeros(grid, 'uint16').withData(data, { segments: members.map((i) => seg.segments[i].label) })
+  const maps = nonOverlappingLabelMaps(seg).map((m) => {
+    const own = new Volume(m.data, [...seg.grid.shape], [...seg.grid.spacing], [...seg.grid.origin], seg.grid.axes)
+    return sameGrid(own, grid) ? own : resampleTo(own, grid, { interpolation: 'nearest', fill: 0 })
   })
   const files = maps.length === 1 ? [out] : maps.map((_, g) => withSuffix(out, `-${g + 1}`))
   const names = Object.fromEntries(seg.segments.map((s) => [String(s.number), s.label]))
   for (let g = 0; g < maps.length; g++) await writeVolume(maps[g], files[g])
   await writeNamesJson(out, names)
   return { files, names }
-}
-
-/** Greedy grouping of masks into sets whose members never share a voxel, in segment order. */
-export function nonOverlappingGroups(masks: ArrayLike<number>[]): number[][] {
-  const groups: Array<{ members: number[]; union: Uint8Array }> = []
-  for (let i = 0; i < masks.length; i++) {
-    const m = masks[i]
-    let target = groups.find((g) => !overlaps(g.union, m))
-    if (!target) {
-      target = { members: [], union: new Uint8Array(m.length) }
-      groups.push(target)
-    }
-    target.members.push(i)
-    for (let n = 0; n < m.length; n++) if (m[n]) target.union[n] = 1
-  }
-  return groups.map((g) => g.members)
-}
-
-function overlaps(a: Uint8Array, b: ArrayLike<number>): boolean {
-  for (let n = 0; n < a.length; n++) if (a[n] && b[n]) return true
-  return false
 }
 
 export function checkSameFrame(file: string, frame: string, referenceDir: string, referenceFrame: string): void {

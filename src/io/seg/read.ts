@@ -29,11 +29,20 @@ export interface SegData {
   segments: SegmentInfo[]
   /** The SEG's own grid, spanning its frames. */
   grid: Grid
-  /** One binary mask (1 inside) per segment, in the order of `segments`, on `grid`. */
-  masks: Uint8Array[]
+  /** The frames placed on `grid`; kept sparse, as a SEG may hold many segments on a large grid. */
+  frames: PlacedFrame[]
 }
 
-interface Frame { segment: number; position: Vec3; bits: (p: number) => number }
+interface Frame { segment: number; position: Vec3; pixels: Int32Array }
+
+export interface PlacedFrame {
+  /** Index into SegData.segments. */
+  segment: number
+  /** Slice of SegData.grid. */
+  k: number
+  /** In-slice offsets (i + columns*j) of the pixels inside the segment. */
+  pixels: Int32Array
+}
 
 export function readSeg(file: string): SegData {
   const ds = readDataset(file)
@@ -45,17 +54,40 @@ export function readSeg(file: string): SegData {
   }))
   const frames = readFrames(file, ds, rows * columns)
   const grid = frameGrid(file, ds, frames, [columns, rows])
-  const masks = segments.map(() => new Uint8Array(grid.shape[0] * grid.shape[1] * grid.shape[2]))
   const slot = new Map(segments.map((s, i) => [s.number, i]))
-  const perSlice = rows * columns
-  for (const f of frames) {
-    const index = slot.get(f.segment)
-    if (index === undefined) throw badInput(file, `a frame refers to segment ${f.segment}, which the Segment Sequence does not describe`)
-    const k = Math.round(worldToIndex(grid, f.position)[2])
-    const mask = masks[index]
-    for (let p = 0; p < perSlice; p++) if (f.bits(p)) mask[k * perSlice + p] = 1
-  }
-  return { file, frameOfReferenceUid: str(ds, 'FrameOfReferenceUID'), segments, grid, masks }
+  const placed = frames.map((f) => {
+    const segment = slot.get(f.segment)
+    if (segment === undefined) throw badInput(file, `a frame refers to segment ${f.segment}, which the Segment Sequence does not describe`)
+    return { segment, k: Math.round(worldToIndex(grid, f.position)[2]), pixels: f.pixels }
+  })
+  return { file, frameOfReferenceUid: str(ds, 'FrameOfReferenceUID'), segments, grid, frames: placed }
+}
+
+/** One segment as a binary mask (1 inside) on the SEG's own grid. */
+export function segmentMask(seg: SegData, index: number): Uint8Array {
+  const [nx, ny, nz] = seg.grid.shape
+  const mask = new Uint8Array(nx * ny * nz)
+  for (const f of seg.frames) if (f.segment === index) for (const p of f.pixels) mask[f.k * nx * ny + p] = 1
+  return mask
+}
+
+/**
+ * The segments as few label maps as possible (values: segment numbers), each holding segments that
+ * share no voxel, filled greedily in segment order (the grouping dcmqi uses for its NRRD output).
+ */
+export function nonOverlappingLabelMaps(seg: SegData): Array<{ segments: number[]; data: Uint16Array }> {
+  const [nx, ny, nz] = seg.grid.shape
+  const perSlice = nx * ny
+  const maps: Array<{ segments: number[]; data: Uint16Array }> = []
+  seg.segments.forEach((info, index) => {
+    const frames = seg.frames.filter((f) => f.segment === index)
+    const fits = (data: Uint16Array) => frames.every((f) => f.pixels.every((p) => data[f.k * perSlice + p] === 0))
+    let map = maps.find((m) => fits(m.data))
+    if (!map) maps.push((map = { segments: [], data: new Uint16Array(perSlice * nz) }))
+    map.segments.push(info.number)
+    for (const f of frames) for (const p of f.pixels) map.data[f.k * perSlice + p] = info.number
+  })
+  return maps
 }
 
 function readDataset(file: string): Dataset {
@@ -94,13 +126,19 @@ function readFrames(file: string, ds: Dataset, perFrame: number): Frame[] {
     const position = nums(group(ds, f, 'PlanePositionSequence'), 'ImagePositionPatient') as Vec3
     const segment = Number(group(ds, f, 'SegmentIdentificationSequence').ReferencedSegmentNumber)
     if (position.length !== 3) throw badInput(file, `frame ${f + 1} has no Image Position (Patient)`)
-    const start = f * perFrame
-    // 1-bit frames follow each other without padding, least significant bit first
-    const bits = bitsAllocated === 1
-      ? (p: number) => (bytes[(start + p) >> 3] >> ((start + p) & 7)) & 1
-      : (p: number) => (bytes[start + p] > threshold ? 1 : 0)
-    return { segment, position, bits }
+    return { segment, position, pixels: framePixels(bytes, f * perFrame, perFrame, bitsAllocated, threshold) }
   })
+}
+
+/** Offsets of the set pixels of one frame starting at pixel `start` of the pixel data. */
+function framePixels(bytes: Uint8Array, start: number, count: number, bitsAllocated: number, threshold: number): Int32Array {
+  const set: number[] = []
+  for (let p = 0; p < count; p++) {
+    // 1-bit frames follow each other without padding, least significant bit first
+    const inside = bitsAllocated === 1 ? (bytes[(start + p) >> 3] >> ((start + p) & 7)) & 1 : bytes[start + p] > threshold
+    if (inside) set.push(p)
+  }
+  return Int32Array.from(set)
 }
 
 /** The grid spanning all frames: their common orientation and pixel spacing, slices along the normal. */
@@ -130,6 +168,6 @@ function list(v: unknown): any[] {
 
 /** A segment mask as a volume on `grid` (the reference), placed by world coordinates. */
 export function segmentOnGrid(seg: SegData, index: number, grid: Grid): Volume {
-  const own = new Volume(seg.masks[index], [...seg.grid.shape], [...seg.grid.spacing], [...seg.grid.origin], seg.grid.axes)
+  const own = new Volume(segmentMask(seg, index), [...seg.grid.shape], [...seg.grid.spacing], [...seg.grid.origin], seg.grid.axes)
   return sameGrid(own, grid) ? own : resampleTo(own, grid, { interpolation: 'nearest', fill: 0 })
 }
