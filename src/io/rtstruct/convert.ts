@@ -5,10 +5,10 @@
  */
 import { NodalError } from '../../errors.js'
 import { connectedComponents } from '../../volume/components.js'
-import { Volume } from '../../volume/volume.js'
+import { Vec3, Volume } from '../../volume/volume.js'
 import { writeVolume } from '../index.js'
 import { checkLabelOutput, checkSameFrame, writeNamesJson } from '../seg/convert.js'
-import { readRtstruct, rasterizeRoi, RoiContours } from './read.js'
+import { readRtstruct, rasterizeRoi, RoiContours, RoiMask } from './read.js'
 import { readReferenceSeries } from './reference.js'
 
 export interface RtstructToLabelsOptions {
@@ -39,11 +39,12 @@ export async function convertRtstructToLabels(file: string, referenceDir: string
   const clipped: string[] = []
   rois.forEach((roi, index) => {
     const label = index + 1
-    const { mask, outside } = rasterizeRoi(roi, ref.grid, file)
-    if (outside > 0) clipped.push(roi.name)
+    const roiMask = rasterizeRoi(roi, ref.grid, file)
+    if (roiMask.outside > 0) clipped.push(roi.name)
     names[String(label)] = roi.name
-    for (let n = 0; n < mask.length; n++) if (mask[n]) labels.data[n] = label
-    if (instances) addInstances(instances, mask, label, roi.name, instanceTable)
+    const [from, to] = slab(roiMask, ref.grid.shape)
+    for (let n = from; n < to; n++) if (roiMask.mask[n]) labels.data[n] = label
+    if (instances) addInstances(instances, roiMask, label, roi.name, instanceTable)
   })
   await writeVolume(labels, out)
   await writeNamesJson(out, names)
@@ -67,9 +68,17 @@ function chooseRois(file: string, rois: RoiContours[], wanted?: string[]): RoiCo
   })
 }
 
-function addInstances(instances: Volume, mask: Uint8Array, label: number, name: string, table: Record<string, { label: number; name: string }>): void {
-  const { labels, count } = connectedComponents(mask, instances.shape, 26)
+/** Voxel offsets [from, to) of the slices that hold the ROI's contours. */
+function slab(roi: RoiMask, [nx, ny]: Vec3): [number, number] {
+  return roi.kMax < roi.kMin ? [0, 0] : [roi.kMin * nx * ny, (roi.kMax + 1) * nx * ny]
+}
+
+function addInstances(instances: Volume, roi: RoiMask, label: number, name: string, table: Record<string, { label: number; name: string }>): void {
+  const [from, to] = slab(roi, instances.shape)
+  if (to === from) return
+  const [nx, ny] = instances.shape
+  const { labels, count } = connectedComponents(roi.mask.subarray(from, to), [nx, ny, (to - from) / (nx * ny)], 26)
   const first = Object.keys(table).length
   for (let c = 1; c <= count; c++) table[String(first + c)] = { label, name }
-  for (let n = 0; n < labels.length; n++) if (labels[n] > 0) instances.data[n] = first + labels[n]
+  for (let n = 0; n < labels.length; n++) if (labels[n] > 0) instances.data[from + n] = first + labels[n]
 }

@@ -66,16 +66,28 @@ const SLICE_TOLERANCE = 0.1
  * The binary mask of one ROI on `grid` (1 inside). A contour must lie in a plane parallel to the
  * slices, at a slice position; contours outside the grid are left out and counted.
  */
-export function rasterizeRoi(roi: RoiContours, grid: Grid, file: string): { mask: Uint8Array; outside: number } {
+export function rasterizeRoi(roi: RoiContours, grid: Grid, file: string): RoiMask {
   const [nx, ny, nz] = grid.shape
   const mask = new Uint8Array(nx * ny * nz)
-  let outside = 0
+  let outside = 0, kMin = nz, kMax = -1
   for (const points of roi.contours) {
     const { loop, k } = contourOnSlice(points, grid, file, roi.name)
     if (k < 0 || k >= nz) { outside++; continue }
     toggleInside(mask, nx, ny, k, loop)
+    kMin = Math.min(kMin, k)
+    kMax = Math.max(kMax, k)
   }
-  return { mask, outside }
+  return { mask, outside, kMin, kMax }
+}
+
+export interface RoiMask {
+  /** 1 inside, on the whole grid. */
+  mask: Uint8Array
+  /** Contours left out because they lie outside the grid. */
+  outside: number
+  /** The slices that hold contours (kMax < kMin when none). */
+  kMin: number
+  kMax: number
 }
 
 function contourOnSlice(points: number[], grid: Grid, file: string, roiName: string): { loop: Loop; k: number } {
