@@ -50,10 +50,15 @@ export function frocChart(series: Series[]): string {
   const x: Axis = { min: 1 / 8, max: 8, log2: true, ticks: [1 / 8, 1 / 4, 1 / 2, 1, 2, 4, 8], label: 'false positives per scan', format: (v) => (v < 1 ? `1/${1 / v}` : String(v)) }
   const y: Axis = { min: 0, max: 1, ticks: [0, 0.2, 0.4, 0.6, 0.8, 1], label: 'sensitivity' }
   return frame('FROC', x, y, (sx, sy) => series.map((s) => {
-    // a step curve, clipped to the axis range
-    const pts = s.points.map(([fp, sens]) => [Math.min(Math.max(fp, 1 / 8), 8), sens] as [number, number])
-    const d = pts.map(([fp, sens], i) => `${i ? 'L' : 'M'}${sx(fp).toFixed(1)},${sy(sens).toFixed(1)}`).join(' ')
-    return `<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`
+    // a step curve: sensitivity rises only where FPs per scan do too; the last point holds to the right
+    const clip = (fp: number) => Math.min(Math.max(fp, 1 / 8), 8)
+    const d: string[] = []
+    s.points.forEach(([fp, sens], i) => {
+      if (i === 0) d.push(`M${sx(clip(fp)).toFixed(1)},${sy(sens).toFixed(1)}`)
+      else d.push(`H${sx(clip(fp)).toFixed(1)}`, `V${sy(sens).toFixed(1)}`)
+    })
+    if (s.points.length) d.push(`H${sx(8).toFixed(1)}`)
+    return `<path d="${d.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2"/>`
   }).join('\n'), series)
 }
 
@@ -71,6 +76,7 @@ export function barChart(title: string, categories: string[], series: { name: st
         if (v === null) return
         const x0 = sx(i) + groupWidth * 0.1 + j * barWidth
         out.push(`<rect x="${x0.toFixed(1)}" y="${sy(v).toFixed(1)}" width="${barWidth.toFixed(1)}" height="${(sy(0) - sy(v)).toFixed(1)}" fill="${s.color}"><title>${escapeXml(`${s.name} ${c}: ${v.toFixed(3)}`)}</title></rect>`)
+        out.push(`<text x="${(x0 + barWidth / 2).toFixed(1)}" y="${(sy(v) - 3).toFixed(1)}" text-anchor="middle" font-size="9">${v.toFixed(2)}</text>`)
       })
     })
     return out.join('\n')
@@ -97,10 +103,12 @@ export function blandAltmanChart(title: string, pairs: { pred: number; gt: numbe
   ].join('\n'))
 }
 
+/** 0 and up to about five round steps (1, 2 or 5 × 10^n) up to max. */
 function niceTicks(max: number): number[] {
-  const step = 10 ** Math.floor(Math.log10(max / 2 || 1))
-  const mult = max / step > 8 ? 2 * step : step
+  const raw = max / 4 || 1
+  const magnitude = 10 ** Math.floor(Math.log10(raw))
+  const step = [1, 2, 5, 10].map((m) => m * magnitude).find((v) => v >= raw)!
   const out: number[] = []
-  for (let v = 0; v <= max + 1e-12; v += mult) out.push(Number(v.toPrecision(6)))
+  for (let v = 0; v <= max + 1e-12; v += step) out.push(Number(v.toPrecision(6)))
   return out
 }
