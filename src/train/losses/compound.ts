@@ -21,13 +21,15 @@ export function diceCeLoss(logits: Tensor, target: Tensor, options: DiceCeOption
 
 /**
  * Deep supervision (nnU-Net): the loss of each output against the target resampled (nearest) to its size,
- * weighted 1/2^k for output k (full resolution first) and normalised to sum to 1.
+ * weighted 1/2^k for output k (full resolution first) and normalised to sum to 1. `target` may also be the
+ * list of targets already resampled to each output's size (as a data loader would prepare them once).
  */
-export function deepSupervisionLoss(outputs: Tensor[], target: Tensor, loss: (logits: Tensor, target: Tensor) => Tensor): Tensor {
+export function deepSupervisionLoss(outputs: Tensor[], target: Tensor | Tensor[], loss: (logits: Tensor, target: Tensor) => Tensor): Tensor {
   return tidy(() => {
     const weights = outputs.map((_, k) => 1 / 2 ** k)
     const total = weights.reduce((a, b) => a + b, 0)
     return outputs.map((logits, k) => {
+      if (Array.isArray(target)) return loss(logits, target[k]!).mul(weights[k]! / total)
       const size = logits.shape.slice(2)
       const resampled = size.join() === target.shape.slice(1).join()
         ? target
