@@ -121,3 +121,11 @@ test('ROC AUC with ties, sensitivity, specificity and the confusion matrix', () 
   assert.equal(rocAuc([{ malignant: true, probability: 1 }]), null)
   assert.equal(classify([]).sensitivity, null)
 })
+
+test('detection with no node anywhere: ratios null, FP per scan 0', () => {
+  const none = nodesFromLabelMap(emptyVolume([4, 4, 4]), [1])
+  const s = summarizeDetection([detectCase(none, none, { by: 'iou', threshold: 0.1 })])
+  assert.deepEqual([s.sensitivity, s.precision, s.f1, s.cpm, s.map, s.node_dice_mean], [null, null, null, null, null, null])
+  assert.equal(s.fp_per_scan, 0)
+  assert.equal(s.froc.sensitivity, null)
+})

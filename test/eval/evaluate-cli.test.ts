@@ -112,6 +112,46 @@ test('a prediction on another grid is resampled by world coordinates, with a war
   }
 })
 
+test('instance maps with scores and classes, centre matching, and a label absent from every case', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
+  try {
+    for (const dir of ['gt', 'pred', 'gt_inst', 'pred_inst']) mkdirSync(join(root, dir))
+    // two touching true nodes (one benign, one malignant) that connected components would merge
+    const gt = emptyVolume([30, 12, 6]), gtInst = emptyVolume([30, 12, 6])
+    paintBox(gt, [2, 2, 1], [9, 9, 4], 1); paintBox(gtInst, [2, 2, 1], [9, 9, 4], 1)
+    paintBox(gt, [10, 2, 1], [17, 9, 4], 2); paintBox(gtInst, [10, 2, 1], [17, 9, 4], 2)
+    const pred = emptyVolume([30, 12, 6]), predInst = emptyVolume([30, 12, 6])
+    paintBox(pred, [3, 2, 1], [9, 9, 4], 1); paintBox(predInst, [3, 2, 1], [9, 9, 4], 7)
+    paintBox(pred, [10, 2, 1], [16, 9, 4], 1); paintBox(predInst, [10, 2, 1], [16, 9, 4], 8)
+    paintBox(pred, [22, 2, 1], [25, 5, 3], 1); paintBox(predInst, [22, 2, 1], [25, 5, 3], 9)
+    await writeVolume(gt, join(root, 'gt', 'a.nii.gz'))
+    await writeVolume(gtInst, join(root, 'gt_inst', 'a.nii.gz'))
+    await writeVolume(pred, join(root, 'pred', 'a.nii.gz'))
+    await writeVolume(predInst, join(root, 'pred_inst', 'a.nii.gz'))
+    writeFileSync(join(root, 'gt_inst', 'a.json'), JSON.stringify({ instances: { 1: { class: 'benign' }, 2: { class: 'malignant' } } }))
+    writeFileSync(join(root, 'pred_inst', 'a.json'), JSON.stringify({ instances: {
+      7: { score: 0.9, probability_malignant: 0.2 }, 8: { score: 0.8, probability_malignant: 0.7 }, 9: { score: 0.3, probability_malignant: 0.9 } } }))
+    const out = join(root, 'out')
+    assert.equal(await run(['--pred', join(root, 'pred'), '--gt', join(root, 'gt'), '--labels', '1,2,3', '--match', 'centre',
+      '--pred-instances', join(root, 'pred_inst'), '--gt-instances', join(root, 'gt_inst'), '--out', out]), 0)
+    const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    const all = m.detection.all
+    assert.deepEqual([all.gt_nodes, all.tp, all.fp, all.fn], [2, 2, 1, 0])
+    // the false positive scores lowest: 2 true nodes found before any false one
+    assert.equal(all.froc.sensitivity[0], 1)
+    assert.equal(m.classification.nodes, 2)
+    assert.equal(m.classification.roc_auc, 1)
+    assert.deepEqual(m.classification.confusion_matrix, { benign: { benign: 1, malignant: 0 }, malignant: { benign: 0, malignant: 1 } })
+    // label 3 is in no mask: both-empty conventions
+    const l3 = m.cases[0].labels['3']
+    assert.deepEqual([l3.dice, l3.iou, l3.hd, l3.hd95, l3.assd, l3.nsd, l3.boundary_f1, l3.tn], [1, 1, 0, 0, 0, 1, 1, 30 * 12 * 6])
+    assert.equal(m.aggregate['3'].dsc_agg, 1)
+    assert.equal(m.detection['3'].sensitivity, null)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test('bad input is a one-line NodalError and leaves no output', async () => {
   const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
   try {
