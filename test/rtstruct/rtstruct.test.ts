@@ -99,9 +99,9 @@ test('RTSTRUCT content: ROIs, types, colours, frame of reference and per-slice i
     const data = readRtstruct(rt)
     assert.deepEqual(data.rois.map((r) => r.name), [...scene.structures.values()].map(([n]) => n))
     assert.deepEqual(data.rois.map((r) => r.interpretedType), ['ORGAN', 'GTV', 'ORGAN', 'ORGAN', 'GTV'])
+    assert.equal(new Set(data.rois.map((r) => r.color?.join(','))).size, data.rois.length, 'a colour per ROI')
     const ct = await readVolume(scene.ctDir)
     assert.equal(data.frameOfReferenceUid, ct.meta.frameOfReferenceUid)
-    // the islands label has two contours on its middle slice; the shell has a hole contour inside
     const dump = execFileSync('dcmdump', ['+P', 'ReferencedSOPInstanceUID', rt], { encoding: 'utf8' })
     const referenced = new Set([...dump.matchAll(/\[([\d.]+)\]/g)].map((m) => m[1]))
     for (const uid of ct.meta.sopInstanceUids as string[]) assert.ok(referenced.has(uid), `slice ${uid} is referenced`)
@@ -110,7 +110,7 @@ test('RTSTRUCT content: ROIs, types, colours, frame of reference and per-slice i
   }
 })
 
-test('--per-node writes one ROI per connected node, numbered per label', async () => {
+test('--per-node and --instances write one ROI per node, numbered per class', async () => {
   const tmp = tempDir()
   try {
     const scene = await makeScene(tmp.path)
@@ -122,6 +122,15 @@ test('--per-node writes one ROI per connected node, numbered per label', async (
     assert.equal(r.code, 0, r.stderr)
     const table = JSON.parse(readFileSync(join(tmp.path, 'nodes.json'), 'utf8'))
     assert.deepEqual(table, { instances: { 1: { label: 1, name: 'GTVn_islands_02' } } })
+    // all nodes as instances, then back to an RTSTRUCT with one ROI per instance named by its class
+    const all = join(tmp.path, 'all.nii.gz'), allNodes = join(tmp.path, 'allnodes.nii.gz')
+    assert.equal(runCli(['convert', rt, all, '--reference', scene.ctDir, '--instances', allNodes]).code, 0)
+    const classes = join(tmp.path, 'classes.json')
+    writeFileSync(classes, JSON.stringify({ instances: { 1: 'LN', 2: 'LN', 3: 'LN', 4: 'LN', 5: 'GTVn', 6: { name: 'GTVn' } } }))
+    const again = join(tmp.path, 'again.dcm')
+    const e = runCli(['export', allNodes, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', again, '--instances', classes])
+    assert.equal(e.code, 0, e.stderr)
+    assert.deepEqual(readRtstruct(again).rois.map((r) => r.name), ['LN_01', 'LN_02', 'LN_03', 'LN_04', 'GTVn_01', 'GTVn_02'])
   } finally {
     tmp.cleanup()
   }

@@ -126,7 +126,9 @@ export function structuresFromLabels(labels: Volume, opts: StructureOptions = {}
     for (let n = 0; n < data.length; n++) if (data[n] !== 0) ids[n] = idOfValue.get(data[n])!
   } else {
     for (const value of presentLabels(data)) {
-      const nodes = connectedComponents(Uint8Array.from(data, (v) => (v === value ? 1 : 0)), labels.shape, 26)
+      const mask = new Uint8Array(data.length)
+      for (let n = 0; n < data.length; n++) if (data[n] === value) mask[n] = 1
+      const nodes = connectedComponents(mask, labels.shape, 26)
       const first = groups.length
       for (let c = 1; c <= nodes.count; c++) groups.push({ label: value, name: name(value), numbered: true })
       for (let n = 0; n < data.length; n++) if (nodes.labels[n] > 0) ids[n] = first + nodes.labels[n]
