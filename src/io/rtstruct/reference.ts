@@ -2,7 +2,8 @@
  * The reference image series that an RT Structure Set or a DICOM-SEG points at: its grid, its slice
  * UIDs and its patient/study/frame-of-reference attributes. Read from headers only (no pixel data).
  */
-import { badInput } from '../../errors.js'
+import { existsSync, statSync } from 'node:fs'
+import { badInput, NodalError } from '../../errors.js'
 import { Grid } from '../../volume/volume.js'
 import { Dataset, DicomHeader, str } from '../dicom/header.js'
 import { groupSeries, scanFolder, sliceGeometry } from '../dicom/series.js'
@@ -26,6 +27,7 @@ const REFERENCE_MODALITIES = ['CT', 'MR', 'PT']
 
 /** The largest CT series in `dir` (else MR, else PET), or the series with `seriesUid`. */
 export function readReferenceSeries(dir: string, seriesUid?: string): ReferenceSeries {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NodalError('not-found', `${dir}: no such folder (the reference must be a DICOM series folder)`)
   const all = groupSeries(scanFolder(dir))
   const candidates = all.filter((s) => REFERENCE_MODALITIES.includes(s.modality))
   const chosen = seriesUid

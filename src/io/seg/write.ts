@@ -88,14 +88,13 @@ function dropClinicalTrialAttributes(file: string): void {
  * Runs a WebAssembly tool whose progress lines go to console.log/console.error, keeping them off
  * nodal's output; on failure their last lines become the error message.
  */
-export async function capturingConsole<T>(run: () => Promise<T>, failure: string): Promise<{ result: T; errors: string[] }> {
+export async function capturingConsole<T>(run: () => Promise<T>, failure: string): Promise<T> {
   const saved = { log: console.log, error: console.error, warn: console.warn }
-  const lines: string[] = []
   const errors: string[] = []
-  console.log = (...a: unknown[]) => { lines.push(a.join(' ')) }
+  console.log = () => {}
   console.error = console.warn = (...a: unknown[]) => { errors.push(a.join(' ')) }
   try {
-    return { result: await run(), errors }
+    return await run()
   } catch (e) {
     const detail = [...errors, e instanceof Error ? e.message : JSON.stringify(e)].filter((l) => l.trim()).slice(-2).join('; ')
     throw new NodalError('tool-failed', `${failure}: ${detail.replace(/\s+/g, ' ')}`)
