@@ -12,7 +12,7 @@ import { aggregatedDice, summarize, Summary } from './aggregate.js'
 import { caseName, findCaseFile, listVolumes, VOLUME_FILE_EXTENSIONS } from './cases.js'
 import { classify, ClassificationResult, ClassifiedNode } from './classification.js'
 import { CaseDetection, detectCase, detectionReport, DetectionSummary } from './detection.js'
-import { LabelMetrics, labelMetrics, maskOf, METRIC_KEYS } from './label-metrics.js'
+import { LabelMetrics, labelMask, labelMetrics, METRIC_KEYS } from './label-metrics.js'
 import type { MatchCriterion } from './matching.js'
 import { attachScores, InstanceAttributes, NodeMap, nodesFromInstanceMap, nodesFromLabelMap } from './nodes.js'
 import { SliceSnapshot, snapshotWorstSlice } from './snapshot.js'
@@ -141,10 +141,11 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
   const labels = opts.labels ?? presentLabels(gt, pred)
   const result: CaseResult = { case: pair.name, resampled, labels: {}, nodes: {} }
   for (const label of labels) {
-    result.labels[String(label)] = labelMetrics(maskOf(pred.data, label), maskOf(gt.data, label), gt.shape, gt.spacing, gt.voxelVolumeMm3, opts.toleranceMm)
+    result.labels[String(label)] = labelMetrics(labelMask(pred.data, [label]), labelMask(gt.data, [label]), gt.shape, gt.spacing, gt.voxelVolumeMm3, opts.toleranceMm)
   }
+  // one label: its nodes are all the nodes, so the class-agnostic group is the same computation
   const groups: [string, number[]][] = labels.map((l) => [String(l), [l]])
-  groups.push([ALL_NODES, labels])
+  if (labels.length > 1) groups.push([ALL_NODES, labels])
   const predNodes = ctx.scoresFrom === 'model' ? await modelNodeSource(pair.name, gt, opts) : null
   const gtInstances = await readInstances(opts.gtInstances, pair.name, gt, opts.warn)
   const detection = new Map<string, CaseDetection>()
@@ -155,7 +156,10 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
     const gtMap = gtInstances ? nodesFromInstanceMap(gtInstances.volume, gt, group) : nodesFromLabelMap(gt, group)
     const d = detectCase(predMap, gtMap, opts.match)
     detection.set(key, d)
-    if (key === ALL_NODES) classified = classifiedPairs(predMap, gtMap, d, gtInstances?.attributes ?? null)
+    if (group.length === labels.length) {
+      detection.set(ALL_NODES, d)
+      classified = classifiedPairs(predMap, gtMap, d, gtInstances?.attributes ?? null)
+    }
     result.nodes[key] = { tp: d.pairs.size, fp: predMap.nodes.length - d.pairs.size, fn: gtMap.nodes.length - d.pairs.size }
   }
   if (ctx.snapshots) {
@@ -211,8 +215,14 @@ function fillAbsentLabels(o: CaseOutcome, labels: number[]): void {
     const metrics = labelMetrics(empty, empty, [0, 0, 0], [1, 1, 1], o.voxelMm3, 1)
     o.result.labels[key] = { ...metrics, tn: o.voxelCount, specificity: 1, accuracy: 1 }
     o.result.nodes[key] = { tp: 0, fp: 0, fn: 0 }
-    o.detection.set(key, { predScores: [], predShortAxisMm: [], gtShortAxisMm: [], matching: new Int32Array(0), matchingAtIou: { '0.1': new Int32Array(0), '0.25': new Int32Array(0), '0.5': new Int32Array(0) }, pairs: new Map() })
+    o.detection.set(key, noNodes())
   }
+  if (!o.detection.has(ALL_NODES)) o.detection.set(ALL_NODES, noNodes())
+}
+
+function noNodes(): CaseDetection {
+  const none = new Int32Array(0)
+  return { predScores: [], predShortAxisMm: [], gtShortAxisMm: [], matching: none, matchingAtIou: { '0.1': none, '0.25': none, '0.5': none }, pairs: new Map() }
 }
 
 function aggregateLabel(outcomes: CaseOutcome[], label: string): LabelAggregate {

@@ -65,9 +65,18 @@ export function labelMetrics(pred: Uint8Array, gt: Uint8Array, shape: Vec3, spac
   }
 }
 
-/** Binary mask of the voxels equal to `label`. */
-export function maskOf(data: ArrayLike<number>, label: number): Uint8Array {
+/**
+ * Binary mask of the voxels whose value is one of `labels` (integer labels), through a lookup table
+ * rather than a set, since it runs over every voxel.
+ */
+export function labelMask(data: ArrayLike<number>, labels: number[]): Uint8Array {
+  const max = Math.max(0, ...labels)
+  const table = new Uint8Array(max + 1)
+  for (const l of labels) if (Number.isInteger(l) && l > 0) table[l] = 1
   const out = new Uint8Array(data.length)
-  for (let n = 0; n < data.length; n++) out[n] = data[n] === label ? 1 : 0
+  for (let n = 0; n < data.length; n++) {
+    const v = data[n]
+    if (v > 0 && v <= max && table[v] === 1) out[n] = 1
+  }
   return out
 }

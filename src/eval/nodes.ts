@@ -3,6 +3,7 @@ import { cropOrPad } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { Grid, Vec3, Volume } from '../volume/volume.js'
 import { Box, voxelBox } from './boxes.js'
+import { labelMask } from './label-metrics.js'
 
 /** One node (lesion instance) of a prediction or a ground truth. */
 export interface Node {
@@ -35,9 +36,7 @@ export interface NodeMap {
 
 /** Nodes as the 26-connected components of the voxels whose label is in `labels`. */
 export function nodesFromLabelMap(labelMap: Volume, labels: number[]): NodeMap {
-  const wanted = new Set(labels)
-  const mask = new Uint8Array(labelMap.data.length)
-  for (let n = 0; n < mask.length; n++) mask[n] = wanted.has(labelMap.data[n]) ? 1 : 0
+  const mask = labelMask(labelMap.data, labels)
   const { labels: ids } = connectedComponents(mask, labelMap.shape, 26)
   return describeNodes(ids, labelMap, labelMap.data)
 }

@@ -1,4 +1,5 @@
 import type { Volume } from '../volume/volume.js'
+import { labelMask } from './label-metrics.js'
 
 /** One axial slice around the disagreement of a case, cropped, for a thumbnail. */
 export interface SliceSnapshot {
@@ -22,12 +23,12 @@ const MARGIN = 10
  */
 export function snapshotWorstSlice(pred: Volume, gt: Volume, labels: number[], image: Volume | null): SliceSnapshot | null {
   const [nx, ny, nz] = gt.shape
-  const inLabels = new Set(labels)
+  const predMask = labelMask(pred.data, labels), gtMask = labelMask(gt.data, labels)
   let best = -1, bestScore = 0
   for (let k = 0; k < nz; k++) {
     let disagree = 0, truth = 0
     for (let n = k * nx * ny; n < (k + 1) * nx * ny; n++) {
-      const p = inLabels.has(pred.data[n]), g = inLabels.has(gt.data[n])
+      const p = predMask[n], g = gtMask[n]
       if (p !== g) disagree++
       if (g) truth++
     }
@@ -39,7 +40,7 @@ export function snapshotWorstSlice(pred: Volume, gt: Volume, labels: number[], i
   for (let j = 0; j < ny; j++) {
     for (let i = 0; i < nx; i++) {
       const n = i + nx * (j + ny * best)
-      if (!inLabels.has(pred.data[n]) && !inLabels.has(gt.data[n])) continue
+      if (!predMask[n] && !gtMask[n]) continue
       x0 = Math.min(x0, i); x1 = Math.max(x1, i); y0 = Math.min(y0, j); y1 = Math.max(y1, j)
     }
   }
@@ -53,8 +54,8 @@ export function snapshotWorstSlice(pred: Volume, gt: Volume, labels: number[], i
   for (let j = 0; j < height; j++) {
     for (let i = 0; i < width; i++) {
       const n = x0 + i + nx * (y0 + j + ny * best)
-      snap.pred[i + width * j] = inLabels.has(pred.data[n]) ? 1 : 0
-      snap.gt[i + width * j] = inLabels.has(gt.data[n]) ? 1 : 0
+      snap.pred[i + width * j] = predMask[n]
+      snap.gt[i + width * j] = gtMask[n]
       if (snap.image && image) snap.image[i + width * j] = image.data[n]
     }
   }
