@@ -56,11 +56,16 @@ example:
     if (!(toleranceMm >= 0)) throw usageError('evaluate', '--tolerance-mm needs a number of mm >= 0')
     const match = parseMatchCriterion(values.match ?? 'iou:0.1')
     if (!match) throw usageError('evaluate', "--match is 'iou:T' with 0 < T <= 1, or 'centre'")
+    const warned = new Set<string>()
     const result = await evaluate({
       pred: values.pred, gt: values.gt, labels, toleranceMm, match,
       predInstances: values['pred-instances'], gtInstances: values['gt-instances'], predScores: values['pred-scores'],
       secondReader: values['second-reader'], images: values.images,
-      warn: (m) => console.error(`nodal: warning: ${m}`),
+      warn: (m) => {
+        // the reader comparisons read the same files again: say each thing once
+        if (!warned.has(m)) console.error(`nodal: warning: ${m}`)
+        warned.add(m)
+      },
     })
     const inputs = {
       pred: values.pred, gt: values.gt, labels: values.labels, tolerance_mm: toleranceMm, match: values.match ?? 'iou:0.1',

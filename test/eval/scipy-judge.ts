@@ -30,9 +30,9 @@ d.astype(np.float64).tofile(sys.argv[2])
 /**
  * MONAI-style surface distances computed with scipy only: edges = mask ^ binary_erosion(mask),
  * then distance_transform_edt(~edges_other, sampling) sampled at the edges. Returns
- * [hd, hd95, assd] for two masks packed as one array (pred = bit 0, gt = bit 1).
+ * [hd, hd95, assd, nsd at 2 mm] for two masks packed as one array (pred = bit 0, gt = bit 1).
  */
-export function scipySurfaceMetrics(pair: Uint8Array, shape: Vec3, spacing: Vec3): [number, number, number] {
+export function scipySurfaceMetrics(pair: Uint8Array, shape: Vec3, spacing: Vec3): [number, number, number, number] {
   const out = runPython(pair, shape, spacing, `
 import numpy as np, sys
 from scipy import ndimage
@@ -49,9 +49,10 @@ b = ndimage.distance_transform_edt(~ep, sampling=samp)[eg]
 hd = max(a.max(), b.max())
 hd95 = max(np.percentile(a, 95), np.percentile(b, 95))
 assd = (a.sum() + b.sum()) / (a.size + b.size)
-np.array([hd, hd95, assd], dtype=np.float64).tofile(sys.argv[2])
+nsd = ((a <= 2).sum() + (b <= 2).sum()) / (a.size + b.size)
+np.array([hd, hd95, assd, nsd], dtype=np.float64).tofile(sys.argv[2])
 `)
-  return [out[0], out[1], out[2]]
+  return [out[0], out[1], out[2], out[3]]
 }
 
 function runPython(data: Uint8Array, shape: Vec3, spacing: Vec3, script: string): Float64Array {

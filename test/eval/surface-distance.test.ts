@@ -93,7 +93,7 @@ test('empty masks: both empty → distances 0, NSD/BF1 1; one empty → distance
   }
 })
 
-test('HD, HD95 and ASSD agree with a scipy implementation of MONAI\'s definition on random blobs', { skip: scipyMissing }, () => {
+test('HD, HD95, ASSD and NSD agree with a scipy implementation of MONAI\'s definition on random blobs', { skip: scipyMissing }, () => {
   const rand = lcg(3)
   const shape: Vec3 = [36, 30, 16], spacing: Vec3 = [0.7, 0.9, 2.5]
   for (let trial = 0; trial < 3; trial++) {
@@ -104,9 +104,10 @@ test('HD, HD95 and ASSD agree with a scipy implementation of MONAI\'s definition
     }
     const pm = binary(p), gm = binary(g)
     const d = surfaceDistances(pm, gm, shape, spacing)
-    const [hd, hd95, assd] = scipySurfaceMetrics(Uint8Array.from(pm, (v, n) => v | (gm[n] << 1)), shape, spacing)
+    const [hd, hd95, assd, nsd] = scipySurfaceMetrics(Uint8Array.from(pm, (v, n) => v | (gm[n] << 1)), shape, spacing)
     close(hausdorffDistance(d), hd, 1e-4)
     close(hausdorffDistance95(d), hd95, 1e-4)
     close(averageSymmetricSurfaceDistance(d), assd, 1e-4)
+    close(normalizedSurfaceDice(d, 2), nsd, 1e-9)
   }
 })
