@@ -86,19 +86,20 @@ function binaryRowPass(feature: ArrayLike<number>, dist: Float32Array, start: nu
 
 /** The 1D lower envelope pass with reusable buffers (no allocation per line). */
 class EnvelopePass {
+  /** The line's values (f), the roots of the envelope's parabolas (v) and their boundaries (z). */
   private f: Float64Array
   private v: Int32Array
   private z: Float64Array
+  /** Current envelope segment for valueAt, squared spacing, and whether the line had no finite value. */
+  private k = 0
+  private w = 1
+  private empty = true
 
   constructor(maxLength: number) {
     this.f = new Float64Array(maxLength)
     this.v = new Int32Array(maxLength)
     this.z = new Float64Array(maxLength + 1)
   }
-
-  private k = 0
-  private w = 1
-  private empty = true
 
   /** Replaces data[start + t*stride], t < n, by its 1D squared distance transform along the line. */
   run(data: Float32Array, start: number, stride: number, n: number, spacing: number): void {
