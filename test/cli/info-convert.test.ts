@@ -3,10 +3,11 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
-import { runCli, sharedData, tempDir } from '../helpers.js'
+import { REPO, runCli, tempDir } from '../helpers.js'
 
-const chest = sharedData('ct/chest_ct_1p5mm.nii.gz')
-const dicom = sharedData('dicom/ct-3slice')
+// the samples that ship with nodal, so these tests run on a clone without ../shared
+const chest = join(REPO, 'samples', 'ct', 'abdomen_ct_3mm_sm.nii.gz')
+const dicom = join(REPO, 'samples', 'dicom', 'ct-3slice')
 
 test('nodal --help lists the commands; nodal <command> --help describes options', () => {
   const main = runCli(['--help'])
@@ -19,8 +20,8 @@ test('nodal --help lists the commands; nodal <command> --help describes options'
   assert.match(info.stdout, /example/)
 })
 
-test('nodal info --json reports the documented keys', { skip: !dicom && 'needs ../shared/data' }, () => {
-  const r = runCli(['info', dicom!, '--json'])
+test('nodal info --json reports the documented keys', () => {
+  const r = runCli(['info', dicom, '--json'])
   assert.equal(r.code, 0, r.stderr)
   const j = JSON.parse(r.stdout)
   assert.deepEqual(j.shape, [512, 512, 3])
@@ -36,12 +37,12 @@ test('nodal info --json reports the documented keys', { skip: !dicom && 'needs .
   assert.ok(j.series.uid.startsWith('1.2.392'))
 })
 
-test('nodal convert DICOM -> NIfTI -> NRRD keeps geometry (checked through info)', { skip: !dicom && 'needs ../shared/data' }, () => {
+test('nodal convert DICOM -> NIfTI -> NRRD keeps geometry (checked through info)', () => {
   const tmp = tempDir()
   try {
-    assert.equal(runCli(['convert', dicom!, join(tmp.path, 'ct.nii.gz')]).code, 0)
+    assert.equal(runCli(['convert', dicom, join(tmp.path, 'ct.nii.gz')]).code, 0)
     assert.equal(runCli(['convert', join(tmp.path, 'ct.nii.gz'), join(tmp.path, 'ct.nrrd')]).code, 0)
-    const a = JSON.parse(runCli(['info', dicom!, '--json']).stdout)
+    const a = JSON.parse(runCli(['info', dicom, '--json']).stdout)
     const b = JSON.parse(runCli(['info', join(tmp.path, 'ct.nrrd'), '--json']).stdout)
     for (const key of ['shape', 'axes', 'dtype', 'min', 'max']) assert.deepEqual(b[key], a[key], key)
     for (let d = 0; d < 3; d++) assert.ok(Math.abs(b.origin[d] - a.origin[d]) < 1e-4)
@@ -59,15 +60,15 @@ function assertCleanFailure(r: ReturnType<typeof runCli>, pattern: RegExp) {
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace')
 }
 
-test('bad input: one line naming the file, exit 2, no partial output', { skip: !chest && 'needs ../shared/data' }, () => {
+test('bad input: one line naming the file, exit 2, no partial output', () => {
   const tmp = tempDir()
   try {
     const p = (name: string) => join(tmp.path, name)
-    const full = readFileSync(chest!)
+    const full = readFileSync(chest)
     writeFileSync(p('truncated.nii.gz'), full.subarray(0, full.length / 2))
     writeFileSync(p('empty.nii'), '')
     writeFileSync(p('garbage.nii'), Buffer.alloc(400, 7))
-    writeFileSync(p('short-body.nii.gz'), gzipSync(readFileSync(chest!).subarray(0, 0)))
+    writeFileSync(p('short-body.nii.gz'), gzipSync(readFileSync(chest).subarray(0, 0)))
     writeFileSync(p('corrupt.nrrd'), 'NRRD0004\ntype: short\ndimension: 3\nsizes: 10 10 10\nencoding: raw\n\n1234')
     writeFileSync(p('scan.xyz'), 'hello')
     mkdirSync(p('emptydir'))
@@ -86,9 +87,9 @@ test('bad input: one line naming the file, exit 2, no partial output', { skip: !
       assertCleanFailure(runCli(['info', p(name)]), pattern)
       assertCleanFailure(runCli(['convert', p(name), p(`out-${name}.nii.gz`)]), pattern)
     }
-    assertCleanFailure(runCli(['convert', chest!, p('out.jpg')]), /out\.jpg: unsupported output format/)
+    assertCleanFailure(runCli(['convert', chest, p('out.jpg')]), /out\.jpg: unsupported output format/)
     assertCleanFailure(runCli(['info']), /give exactly one file/)
-    assertCleanFailure(runCli(['info', chest!, '--bogus']), /Unknown option/)
+    assertCleanFailure(runCli(['info', chest, '--bogus']), /Unknown option/)
     assertCleanFailure(runCli(['frobnicate']), /unknown command 'frobnicate'/)
     const left = readdirSync(tmp.path).filter((f) => f.startsWith('out') || f.startsWith('.nodal-tmp'))
     assert.deepEqual(left, [], 'no partial outputs')
