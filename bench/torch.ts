@@ -10,7 +10,7 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { existsSync } from 'node:fs'
-import { availableParallelism } from 'node:os'
+import { availableParallelism, loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as ort from 'onnxruntime-node'
@@ -42,12 +42,18 @@ export interface TorchBenchResult {
   /** step_gflop / nodal step time. */
   gflops: number
   pytorch_gflops: number
+  /** Fastest step of each side: the least disturbed by other processes on a shared machine. */
+  nodal_step_min_ms: number
+  pytorch_step_min_ms: number
+  ratio_min: number
   nodal_step_samples_ms: number[]
   pytorch_step_samples_ms: number[]
   libtorch_infer_ms: number
   pytorch_infer_ms: number
   onnx_infer_ms: number
   onnx_max_abs_diff: number
+  /** 1-minute load average before and after the run: other processes make every figure slower. */
+  load_average: [number, number]
 }
 
 const pythonExecutable = '/usr/bin/python3'
@@ -183,6 +189,7 @@ async function timeOnnx(model: UNet, x: Tensor, expected: Float32Array, options:
 }
 
 export async function benchTorch(options: TorchBenchOptions): Promise<TorchBenchResult> {
+  const loadBefore = loadavg()[0]!
   setNumThreads(options.threads)
   manualSeed(0)
   const patch = [options.patch, options.patch, options.patch]
@@ -217,12 +224,16 @@ export async function benchTorch(options: TorchBenchOptions): Promise<TorchBench
     step_gflop: round(stepFlop / 1e9),
     gflops: round(stepFlop / 1e9 / (nodalStepMs / 1000)),
     pytorch_gflops: round(stepFlop / 1e9 / (pytorchStepMs / 1000)),
+    nodal_step_min_ms: round(Math.min(...timings.nodalStep)),
+    pytorch_step_min_ms: round(Math.min(...timings.pytorchStep)),
+    ratio_min: round(Math.min(...timings.nodalStep) / Math.min(...timings.pytorchStep), 3),
     nodal_step_samples_ms: timings.nodalStep.map((v) => round(v)),
     pytorch_step_samples_ms: timings.pytorchStep.map((v) => round(v)),
     libtorch_infer_ms: round(median(timings.nodalInfer)),
     pytorch_infer_ms: round(median(timings.pytorchInfer)),
     onnx_infer_ms: round(onnx.ms),
     onnx_max_abs_diff: onnx.diff,
+    load_average: [round(loadBefore, 2), round(loadavg()[0]!, 2)],
   }
   model.dispose()
   return result
@@ -240,10 +251,12 @@ export function formatTorchBench(r: TorchBenchResult): string {
     `    nodal (TypeScript)    ${r.nodal_step_ms.toFixed(1).padStart(9)} ms   ${r.gflops.toFixed(1)} GFLOP/s`,
     `    PyTorch (Python)      ${r.pytorch_step_ms.toFixed(1).padStart(9)} ms   ${r.pytorch_gflops.toFixed(1)} GFLOP/s`,
     `    ratio nodal/PyTorch   ${r.ratio.toFixed(3).padStart(9)}      (target <= 1.10)   [${r.step_gflop} GFLOP per step]`,
+    `    fastest steps         ${r.nodal_step_min_ms.toFixed(1)} ms vs ${r.pytorch_step_min_ms.toFixed(1)} ms, ratio ${r.ratio_min.toFixed(3)}`,
     `  inference (full-resolution output), median:`,
     `    libtorch (nodal)      ${r.libtorch_infer_ms.toFixed(1).padStart(9)} ms`,
     `    PyTorch (Python)      ${r.pytorch_infer_ms.toFixed(1).padStart(9)} ms`,
     `    ONNX Runtime          ${r.onnx_infer_ms.toFixed(1).padStart(9)} ms   max |ONNX - libtorch| = ${r.onnx_max_abs_diff.toExponential(2)}`,
+    `  load average ${r.load_average[0]} before, ${r.load_average[1]} after (other processes slow both sides alike; steps are interleaved)`,
   ].join('\n')
 }
 
