@@ -13,6 +13,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   evaluate: async () => (await import('./evaluate.js')).evaluateCommand,
   export: async () => (await import('./export.js')).exportCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
+  phantom: async () => (await import('./phantom.js')).phantomCommand,
 }
 
 function mainHelp(summaries: [string, string][]): string {

@@ -1,0 +1,88 @@
+/**
+ * Writes an nnU-Net v2 raw dataset (imagesTr, labelsTr, dataset.json) plus nodal's instance maps
+ * and node records (instancesTr), PET on its own grid (petTr) and previews. Everything is written
+ * into a temporary folder beside the target and renamed into place at the end, so a failure never
+ * leaves a dataset that looks whole.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { basename, dirname, join, resolve } from 'node:path'
+import { NodalError } from '../errors.js'
+import { encodeNifti } from '../io/nifti.js'
+import { Volume } from '../volume/volume.js'
+
+export const LABELS = { background: 0, benign_node: 1, malignant_node: 2 } as const
+
+export interface CaseFiles {
+  name: string
+  /** Image channels, written as <name>_0000.nii.gz, <name>_0001.nii.gz, ... */
+  channels: Volume[]
+  labels: Volume
+  instances: Volume
+  /** The instance JSON ({"instances": {...}, ...}). */
+  record: object
+  petNative?: Volume | null
+  preview?: Buffer | null
+}
+
+export class DatasetWriter {
+  readonly target: string
+  private readonly tmp: string
+  private names: string[] = []
+
+  /** Refuses a target that already holds files; an empty folder is replaced. */
+  constructor(out: string) {
+    this.target = resolve(out)
+    if (existsSync(this.target) && readdirSync(this.target).length > 0) {
+      throw new NodalError('bad-output', `${out}: already exists and is not empty; choose a new folder`)
+    }
+    mkdirSync(dirname(this.target), { recursive: true })
+    this.tmp = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tmp-`))
+    for (const sub of ['imagesTr', 'labelsTr', 'instancesTr']) mkdirSync(join(this.tmp, sub))
+  }
+
+  writeCase(c: CaseFiles): void {
+    c.channels.forEach((vol, ch) => this.put(join('imagesTr', `${c.name}_${String(ch).padStart(4, '0')}.nii.gz`), encodeNifti(vol, true)))
+    this.put(join('labelsTr', `${c.name}.nii.gz`), encodeNifti(c.labels, true))
+    this.put(join('instancesTr', `${c.name}.nii.gz`), encodeNifti(c.instances, true))
+    this.put(join('instancesTr', `${c.name}.json`), JSON.stringify(c.record, null, 2) + '\n')
+    if (c.petNative) this.put(join('petTr', `${c.name}.nii.gz`), encodeNifti(c.petNative, true))
+    if (c.preview) this.put(join('preview', `${c.name}.png`), c.preview)
+    this.names.push(c.name)
+  }
+
+  /** Writes dataset.json and moves the finished dataset into place. */
+  finish(channelNames: Record<string, string>, extra: Record<string, unknown>): void {
+    const dataset = {
+      channel_names: channelNames,
+      labels: LABELS,
+      numTraining: this.names.length,
+      file_ending: '.nii.gz',
+      name: extra.name,
+      description: extra.description,
+      nodal: extra.nodal,
+    }
+    this.put('dataset.json', JSON.stringify(dataset, null, 2) + '\n')
+    if (existsSync(this.target)) rmSync(this.target, { recursive: true }) // an empty folder (checked above)
+    renameSync(this.tmp, this.target)
+  }
+
+  abort(): void {
+    rmSync(this.tmp, { recursive: true, force: true })
+  }
+
+  private put(rel: string, data: Buffer | string): void {
+    mkdirSync(dirname(join(this.tmp, rel)), { recursive: true })
+    writeFileSync(join(this.tmp, rel), data)
+  }
+}
+
+/** Runs `write` with a DatasetWriter, removing the temporary folder if anything fails. */
+export async function withDataset<T>(out: string, write: (w: DatasetWriter) => Promise<T> | T): Promise<T> {
+  const writer = new DatasetWriter(out)
+  try {
+    return await write(writer)
+  } catch (e) {
+    writer.abort()
+    throw e
+  }
+}
