@@ -1,6 +1,6 @@
 /**
- * Synthetic nodes inside a real CT. Nodes go where nodes sit: in fat (smoothed HU -200..-25), near
- * vessels (labelled ones when organ labels are given, else contrast-enhanced voxels), never within
+ * Synthetic nodes inside a real CT. Nodes go where nodes sit: in fat (smoothed HU -200..-25), within
+ * 12 mm of a vessel (labelled, or contrast-enhanced voxels of 130-450 HU away from cortical bone), never within
  * 1.5 mm of bone, air, lung, a contrast vessel or any labelled structure.
  *
  * A node is painted as a change of the local mean only: the host's smoothed intensity is replaced
@@ -42,7 +42,7 @@ export interface InsertedCase {
   labels: Volume
   instances: Volume
   nodes: Record<string, NodeRecord>
-  placement: { candidates: number; vessel_source: 'labels' | 'contrast' }
+  placement: { candidates: number; vessel_source: 'labels+contrast' | 'contrast' }
 }
 
 export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, index: number, site = 'unspecified'): InsertedCase {
@@ -70,14 +70,21 @@ export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, i
       if (vi) vesselName[v] = vi
     }
   }
-  const vesselSource = vesselNames.length > 0 ? 'labels' : 'contrast'
-  if (vesselSource === 'contrast') vesselNames.push('contrast-enhanced vessel')
+  // unlabelled contrast-enhanced voxels count as vessels too (labels rarely name every vessel), but
+  // not the cancellous bone inside cortical bone, which has the same HU
+  const vesselSource = vesselNames.length > 0 ? 'labels+contrast' : 'contrast'
+  const contrast = vesselNames.push('contrast-enhanced vessel')
+  const cortex = new Uint8Array(n)
+  for (let v = 0; v < n; v++) if (smooth[v] > 450) cortex[v] = 1
+  const nearBone = dilate(cortex, shape, spacing.map((h) => Math.max(1, Math.round(8 / h))) as Vec3)
   for (let v = 0; v < n; v++) {
     const s = smooth[v]
     if (s > 150 || s < -250) forbidden[v] = 1
-    if (vesselSource === 'contrast' && s >= 130 && s <= 500) vesselName[v] = 1
+    if (!vesselName[v] && !nearBone[v] && s >= 130 && s <= 450) vesselName[v] = contrast
   }
   const nearVessel = dilate(vesselName, shape, spacing.map((h) => Math.max(1, Math.round(12 / h))) as Vec3)
+  // subcutaneous fat holds no node stations worth simulating here: keep 15 mm from the outside air
+  const nearSkin = dilate(outsideAir(smooth, shape), shape, spacing.map((h) => Math.max(1, Math.round(15 / h))) as Vec3)
 
   // placement and painting happen in the host's voxel frame scaled to mm (axes taken as orthonormal)
   const canvas = new Canvas([...shape], [...spacing], [0, 0, 0], { pet: false, mr: false })
@@ -87,7 +94,7 @@ export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, i
     const s = smooth[v]
     const fat = !forbidden[v] && s >= -200 && s <= -25
     canvas.tissue[v] = fat ? TissueClass.Fat : TissueClass.Air
-    if (fat && nearVessel[v]) candidates.push(v)
+    if (fat && nearVessel[v] && !nearSkin[v]) candidates.push(v)
   }
   if (candidates.length === 0) throw badInput('host CT', 'has no fat next to vessels where a node could be inserted')
   const stations = stationsFrom(rng, candidates, shape, spacing, nearVessel, vesselNames)
@@ -111,6 +118,34 @@ export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, i
     image: host.withData(out), labels, instances, nodes: records(host, instances, nodes, site),
     placement: { candidates: candidates.length, vessel_source: vesselSource },
   }
+}
+
+/** Air connected to the image border (outside the body), by flood fill from the border. */
+function outsideAir(smooth: Float32Array, shape: Vec3): Uint8Array {
+  const [nx, ny, nz] = shape
+  const outside = new Uint8Array(smooth.length)
+  const stack: number[] = []
+  const visit = (v: number) => {
+    if (!outside[v] && smooth[v] < -500) { outside[v] = 1; stack.push(v) }
+  }
+  for (let k = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++) {
+        if (i === 0 || j === 0 || k === 0 || i === nx - 1 || j === ny - 1 || k === nz - 1) visit(i + nx * (j + ny * k))
+      }
+    }
+  }
+  while (stack.length > 0) {
+    const v = stack.pop()!
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+    if (i > 0) visit(v - 1)
+    if (i < nx - 1) visit(v + 1)
+    if (j > 0) visit(v - nx)
+    if (j < ny - 1) visit(v + nx)
+    if (k > 0) visit(v - nx * ny)
+    if (k < nz - 1) visit(v + nx * ny)
+  }
+  return outside
 }
 
 /** Random fat voxels near vessels as one-point stations named after the nearest vessel. */

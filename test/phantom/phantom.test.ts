@@ -1,7 +1,5 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readdirSync, readFileSync, existsSync } from 'node:fs'
-import { join } from 'node:path'
 import { generateCase, SITES, PhantomCase } from '../../src/phantom/index.js'
 import { TissueClass } from '../../src/phantom/tissues.js'
 import { Rng } from '../../src/phantom/random.js'
@@ -138,16 +136,3 @@ test('MR: T2-like contrast (fat and fluid bright, muscle dark, vessels flow void
   assert.ok(avg(TissueClass.Vessel) < avg(TissueClass.Muscle))
   assert.equal(c.channels[0].meta.sequence, 'T2')
 })
-
-export function listFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) out.push(...listFiles(join(dir, e.name)).map((f) => join(e.name, f)))
-    else out.push(e.name)
-  }
-  return out.sort()
-}
-
-export function sameBytes(a: string, b: string): boolean {
-  return existsSync(b) && readFileSync(a).equals(readFileSync(b))
-}
