@@ -158,11 +158,13 @@ async function interleaved(model: UNet, x: Tensor, targets: Tensor[], python: Py
     }
   }
   optimizer.dispose()
-  for (let i = 0; i < 1 + options.steps; i++) {
+  // Inference warms up longer: the first no-grad passes still pay for fresh pages and oneDNN primitives.
+  const inferenceWarmup = Math.max(3, options.warmup)
+  for (let i = 0; i < inferenceWarmup + options.steps; i++) {
     const mine = nodalInference(model, x)
     const theirs = await python.run('infer')
     t.output = mine.output
-    if (i >= 1) {
+    if (i >= inferenceWarmup) {
       t.nodalInfer.push(mine.ms)
       t.pytorchInfer.push(theirs)
     }
@@ -177,10 +179,11 @@ async function timeOnnx(model: UNet, x: Tensor, expected: Float32Array, options:
   const input = new ort.Tensor('float32', x.toArray() as Float32Array, x.shape)
   const samples: number[] = []
   let actual: Float32Array = new Float32Array()
-  for (let i = 0; i < 1 + options.steps; i++) {
+  const warmup = Math.max(3, options.warmup)
+  for (let i = 0; i < warmup + options.steps; i++) {
     const start = performance.now()
     actual = (await session.run({ input })).output!.data as Float32Array
-    if (i >= 1) samples.push(performance.now() - start)
+    if (i >= warmup) samples.push(performance.now() - start)
   }
   await session.release()
   let diff = 0
@@ -266,7 +269,7 @@ export interface TorchBenchArgs extends TorchBenchOptions {
 
 /** Parses [--json] [--patch 96|64] [--threads N] [--steps N] [--warmup N]. */
 export function parseTorchBenchArgs(argv: string[]): TorchBenchArgs {
-  const args: TorchBenchArgs = { json: false, patch: 96, threads: availableParallelism(), warmup: 1, steps: 0 }
+  const args: TorchBenchArgs = { json: false, patch: 96, threads: availableParallelism(), warmup: 2, steps: 0 }
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!
     if (flag === '--json') {
