@@ -1,5 +1,5 @@
 /** Building blocks of the networks: conv-norm-act stacks, residual blocks, attention gates. */
-import { Module, nn, type OnnxEmitter, type Tensor } from '../torch/index.js'
+import { Module, nn, type OnnxEmitter, type Tensor, tidy } from '../torch/index.js'
 
 export interface ConvSpec {
   dims: 2 | 3
@@ -49,7 +49,14 @@ export class ResidualBlock extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return this.act.forward(this.conv2.forward(this.conv1.forward(x)).add(this.skip.forward(x)))
+    const hidden = this.conv1.forward(x)
+    const residual = this.conv2.forward(hidden)
+    const shortcut = this.skip.forward(x)
+    const sum = residual.add(shortcut)
+    for (const t of [hidden, residual, shortcut]) if (t !== x) t.dispose()
+    const out = this.act.forward(sum)
+    sum.dispose()
+    return out
   }
 
   toOnnx(g: OnnxEmitter, x: string): string {
@@ -85,11 +92,14 @@ export class AttentionGate extends Module {
 
   /** Attention coefficients α in (0, 1), one per voxel: [N, 1, ...]. */
   coefficients(x: Tensor, g: Tensor): Tensor {
-    return this.psi.forward(this.wx.forward(x).add(this.wg.forward(g)).relu()).sigmoid()
+    return tidy(() => this.psi.forward(this.wx.forward(x).add(this.wg.forward(g)).relu()).sigmoid())
   }
 
   forward(x: Tensor, g: Tensor): Tensor {
-    return x.mul(this.coefficients(x, g))
+    const alpha = this.coefficients(x, g)
+    const out = x.mul(alpha)
+    alpha.dispose()
+    return out
   }
 
   toOnnx(emit: OnnxEmitter, x: string, g: string): string {

@@ -101,6 +101,7 @@ export class UNet extends Module {
     return this.run(x, this.config.deepSupervision ?? true)
   }
 
+  /** Frees each feature map once it is used up (see Sequential.forward); only the outputs survive. */
   private run(x: Tensor, allHeads: boolean): Tensor[] {
     const skips: Tensor[] = []
     let h = x
@@ -108,10 +109,15 @@ export class UNet extends Module {
     const outputs: Tensor[] = []
     for (let s = this.decoder.length - 1; s >= 0; s--) {
       const up = this.upsample[s]!.forward(h)
+      h.dispose()
       const skip = this.config.attention ? this.gates[s]!.forward(skips[s]!, up) : skips[s]!
-      h = this.decoder[s]!.forward(cat([up, skip], 1))
+      const joined = cat([up, skip], 1)
+      for (const t of new Set([up, skip, skips[s]!])) t.dispose()
+      h = this.decoder[s]!.forward(joined)
+      joined.dispose()
       if (allHeads || s === 0) outputs.unshift(this.heads[s]!.forward(h))
     }
+    h.dispose()
     return outputs
   }
 

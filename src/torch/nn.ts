@@ -471,9 +471,18 @@ export class Sequential extends Module {
     this.layers = layers
     layers.forEach((layer, i) => this.registerModule(String(i), layer))
   }
+  /**
+   * Intermediate outputs are disposed as soon as the next layer has consumed them, as Python frees them when
+   * their last reference goes: inference then needs one activation at a time instead of all of them.
+   * (Autograd keeps its own references to what backward needs.)
+   */
   forward(x: Tensor): Tensor {
     let out = x
-    for (const layer of this.layers) out = layer.forward(out)
+    for (const layer of this.layers) {
+      const next = layer.forward(out)
+      if (out !== x && next !== out) out.dispose()
+      out = next
+    }
     return out
   }
   toOnnx(g: OnnxEmitter, x: string): string {
