@@ -73,11 +73,14 @@ export function correlatedNoise(rng: Rng, shape: Vec3, sigma: Vec3): Float32Arra
   return noise
 }
 
-export interface CtAcquisition { psf_fwhm_mm: number; noise_hu: number }
+export interface CtAcquisition { psf_fwhm_mm: number; noise_hu: number; texture_hu: number }
 
 /** Blur, noise and quantisation of a CT: returns HU as int16. */
 export function acquireCt(rng: Rng, ct: Float32Array, grid: Grid, acq: CtAcquisition): Int16Array {
-  const [hx, hy] = grid.spacing
+  const [hx, hy, hz] = grid.spacing
+  // parenchymal texture: a smooth random field of a few HU over soft tissue (not air or lung)
+  const texture = correlatedNoise(rng, grid.shape, [2.5 / hx, 2.5 / hy, 2.5 / hz])
+  for (let v = 0; v < ct.length; v++) if (ct[v] > -300) ct[v] += acq.texture_hu * texture[v]
   const sigmaMm = acq.psf_fwhm_mm / 2.3548
   // along z the painted partial volume already integrates the slice; add a little slice-profile blur
   gaussianBlur(ct, grid.shape, [sigmaMm / hx, sigmaMm / hy, 0.25])

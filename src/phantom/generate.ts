@@ -90,7 +90,7 @@ export function generateCase(opts: CaseOptions, seed: number, index: number): Ph
     channels.push(volumeOn(acquireMr(rng, canvas.mr!, grid, mr), { modality: 'MR', sequence: 'T2' }))
     Object.assign(acquisition, { mr_psf_fwhm_mm: mr.psf_fwhm_mm, mr_noise: mr.noise })
   } else {
-    const ct = { psf_fwhm_mm: rng.uniform(0.7, 1.2), noise_hu: rng.uniform(8, 25) }
+    const ct = { psf_fwhm_mm: rng.uniform(0.7, 1.2), noise_hu: rng.uniform(8, 25), texture_hu: rng.uniform(4, 8) }
     channels.push(volumeOn(acquireCt(rng, canvas.ct, grid, ct), { modality: 'CT' }))
     Object.assign(acquisition, { ct_psf_fwhm_mm: ct.psf_fwhm_mm, ct_noise_hu: ct.noise_hu })
     if (opts.modality === 'petct') {

@@ -1,6 +1,7 @@
 /**
  * Synthetic nodes inside a real CT. Nodes go where nodes sit: in fat (smoothed HU -200..-25), within
- * 12 mm of a vessel (labelled, or contrast-enhanced voxels of 130-450 HU away from cortical bone), never within
+ * 12 mm of a vessel (labelled, or contrast-enhanced voxels of 130-450 HU away from cortical bone), at least
+ * 15 mm from the outside air and from the image's edges (no subcutaneous fat), never within
  * 1.5 mm of bone, air, lung, a contrast vessel or any labelled structure.
  *
  * A node is painted as a change of the local mean only: the host's smoothed intensity is replaced
@@ -89,12 +90,17 @@ export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, i
   // placement and painting happen in the host's voxel frame scaled to mm (axes taken as orthonormal)
   const canvas = new Canvas([...shape], [...spacing], [0, 0, 0], { pet: false, mr: false })
   canvas.ct.set(smooth)
+  // a scan cropped through the body wall has no outside air there: keep 15 mm from the image's edges too
+  const edge = spacing.map((h) => Math.ceil(15 / h))
+  const [nx, ny, nz] = shape
   const candidates: number[] = []
   for (let v = 0; v < n; v++) {
     const s = smooth[v]
     const fat = !forbidden[v] && s >= -200 && s <= -25
     canvas.tissue[v] = fat ? TissueClass.Fat : TissueClass.Air
-    if (fat && nearVessel[v] && !nearSkin[v]) candidates.push(v)
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+    const inside = i >= edge[0] && i < nx - edge[0] && j >= edge[1] && j < ny - edge[1] && k >= edge[2] && k < nz - edge[2]
+    if (fat && inside && nearVessel[v] && !nearSkin[v]) candidates.push(v)
   }
   if (candidates.length === 0) throw badInput('host CT', 'has no fat next to vessels where a node could be inserted')
   const stations = stationsFrom(rng, candidates, shape, spacing, nearVessel, vesselNames)

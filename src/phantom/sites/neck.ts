@@ -27,7 +27,14 @@ export const neck: SiteModel = {
     canvas.paint({ kind: 'profile', sections: inner }, tissue.fat)
     const sY = 12, r = 9
     // posterior neck muscles around the spine, strap muscles in front of the airway
-    canvas.paint({ kind: 'profile', sections: body.map((s) => ({ ...s, cy: sY + 28, rx: s.rx * 0.62, ryAnt: 30, ryPost: Math.max(10, s.ryPost - fat - 30) })) }, tissue.muscle)
+    // deep paraspinal, levator scapulae and trapezius, with fat planes between them
+    for (const side of [-1, 1]) {
+      const muscle = (cx: number, cy: number, rx: number, ry: number) =>
+        canvas.paint({ kind: 'profile', sections: [{ z: -90, cx: side * cx * 1.3, cy, rx: rx * 1.3, ryAnt: ry, ryPost: ry }, { z: 90, cx: side * cx, cy, rx, ryAnt: ry, ryPost: ry }] }, tissue.muscle)
+      muscle(15, sY + 30, 13, 17)
+      muscle(W * 0.5, sY + 10, 11, 13)
+      muscle(W * 0.38, P - fat - 12, W * 0.36, 8)
+    }
     paintSpine(ctx, 0, sY, -90, 90, r, 17)
     const airY = -A * 0.42
     paintVessel(canvas, [[0, airY, -95], [0, airY, 20], [0, airY + 8, 40], [0, sY - 22, 60], [0, sY - 20, 95]], 11, 12, tissue.soft)

@@ -70,11 +70,17 @@ export const pelvis: SiteModel = {
 function paintPelvicBones(ctx: SiteContext, cRx: number, cA: number, sacrumY: number): void {
   const { canvas, tissue } = ctx
   paintSpine(ctx, 0, sacrumY - 20, 85, 110, 22, 30)
-  for (const [t, shrink] of [[tissue.cortex, 0], [tissue.marrow, 3]] as const) {
-    canvas.paint({ kind: 'capsule', a: [0, sacrumY - 12, 80], b: [0, sacrumY + 20, -60], ra: 40 - shrink, rb: 14 - shrink }, t)
+  const sacrum: Section[] = [
+    { z: -70, cx: 0, cy: sacrumY + 35, rx: 12, ryAnt: 8, ryPost: 8 },
+    { z: 10, cx: 0, cy: sacrumY + 18, rx: 30, ryAnt: 12, ryPost: 12 },
+    { z: 85, cx: 0, cy: sacrumY - 5, rx: 50, ryAnt: 18, ryPost: 14 },
+  ]
+  canvas.paint({ kind: 'profile', sections: sacrum }, tissue.cortex)
+  canvas.paint({ kind: 'profile', sections: insetProfile(sacrum, 2.5) }, tissue.marrow)
+  for (const [t, shrink] of [[tissue.cortex, 0], [tissue.marrow, 2.5]] as const) {
     for (const side of [-1, 1]) {
-      const wing = frameAlong([side * 0.55, -0.83, 0.1])
-      canvas.paint({ kind: 'ellipsoid', centre: [side * cRx * 0.52, sacrumY - 30, 60], radii: [75 - shrink, 8 - shrink * 0.8, 45 - shrink], axes: wing }, t)
+      const wing = frameAlong([side * 0.72, -0.68, 0.05])
+      canvas.paint({ kind: 'ellipsoid', centre: [side * (cRx * 0.38 + 20), sacrumY - 22, 55], radii: [72 - shrink, 7 - shrink, 45 - shrink], axes: wing }, t)
       const hip: Vec3 = [side * cRx * 0.58, -cA * 0.15, -75]
       canvas.paint({ kind: 'ellipsoid', centre: [side * cRx * 0.55, -cA * 0.05, -45], radii: [22 - shrink, 34 - shrink, 35 - shrink] }, t)
       canvas.paint({ kind: 'ellipsoid', centre: hip, radii: [24 - shrink, 24 - shrink, 24 - shrink] }, t)
