@@ -206,11 +206,11 @@ export function sectionAt(secs: Section[], z: number): Section {
 }
 
 /** Shrinks (or grows, with negative inset) every section of a profile by `inset` mm. */
-export function insetProfile(secs: Section[], inset: number, scale: Partial<Record<'rx' | 'ryAnt' | 'ryPost', number>> = {}): Section[] {
+export function insetProfile(secs: Section[], inset: number): Section[] {
   return secs.map((s) => ({
     ...s,
-    rx: Math.max(1, s.rx * (scale.rx ?? 1) - inset),
-    ryAnt: Math.max(1, s.ryAnt * (scale.ryAnt ?? 1) - inset),
-    ryPost: Math.max(1, s.ryPost * (scale.ryPost ?? 1) - inset),
+    rx: Math.max(1, s.rx - inset),
+    ryAnt: Math.max(1, s.ryAnt - inset),
+    ryPost: Math.max(1, s.ryPost - inset),
   }))
 }

@@ -11,7 +11,6 @@ export const len = (a: Vec3): number => Math.hypot(a[0], a[1], a[2])
 export const unit = (a: Vec3): Vec3 => scale(a, 1 / (len(a) || 1))
 export const crossV = (a: Vec3, b: Vec3): Vec3 => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 export const dotV = (a: Vec3, b: Vec3): number => a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
-export const lerp = (a: Vec3, b: Vec3, f: number): Vec3 => [a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f, a[2] + (b[2] - a[2]) * f]
 
 /** An orthonormal frame whose first axis is `dir`. */
 export function frameAlong(dir: Vec3): [Vec3, Vec3, Vec3] {

@@ -9,7 +9,7 @@
  */
 import { Vec3 } from '../volume/volume.js'
 import { Canvas } from './canvas.js'
-import { add, dotV, frameAlong, scale, unit } from './geometry.js'
+import { add, crossV, dotV, scale, unit } from './geometry.js'
 import { Rng } from './random.js'
 import { Station } from './sites/site.js'
 import { nodeTissue, Palette, Tissue, TissueClass } from './tissues.js'
@@ -67,12 +67,12 @@ export function designNode(rng: Rng, cls: NodeClass, tissue: Palette, small = fa
   }
   const longD = shortD / ratio
   const ccD = cls === 'benign' ? rng.uniform(shortD, longD * 1.1) : shortD * rng.uniform(0.9, 1.4)
-  // long axis in the axial plane at a random angle, tilted a little out of it
+  // long axis in the axial plane at a random angle, tilted a little out of it; the short axis stays
+  // as close to the axial plane as the tilt allows, so the axial section shows the short axis
   const angle = rng.uniform(0, Math.PI)
-  const axes = frameAlong([Math.cos(angle), Math.sin(angle), rng.gauss(0, 0.12)])
-  const inPlaneShort = unit([-Math.sin(angle), Math.cos(angle), 0])
-  const third = unit([axes[0][1] * inPlaneShort[2] - axes[0][2] * inPlaneShort[1], axes[0][2] * inPlaneShort[0] - axes[0][0] * inPlaneShort[2], axes[0][0] * inPlaneShort[1] - axes[0][1] * inPlaneShort[0]])
-  const second = unit([third[1] * axes[0][2] - third[2] * axes[0][1], third[2] * axes[0][0] - third[0] * axes[0][2], third[0] * axes[0][1] - third[1] * axes[0][0]])
+  const longAxis = unit([Math.cos(angle), Math.sin(angle), rng.gauss(0, 0.12)])
+  const ccAxis = unit(crossV(longAxis, [-Math.sin(angle), Math.cos(angle), 0]))
+  const shortAxis = unit(crossV(ccAxis, longAxis))
   const necrosis = enlarged && rng.chance(0.2 + 0.02 * (shortD - 10)) ? rng.uniform(0.35, 0.65) : 0
   const lobes = enlarged && rng.chance(0.45)
     ? Array.from({ length: rng.int(3, 5) }, () => ({ dir: rng.direction(), amp: rng.uniform(0.1, 0.25) }))
@@ -82,7 +82,7 @@ export function designNode(rng: Rng, cls: NodeClass, tissue: Palette, small = fa
   const suv = cls === 'benign' ? rng.uniform(0.8, 2.5) : enlarged ? rng.uniform(4, 15) : rng.uniform(3, 9)
   const mr = cls === 'benign' ? rng.uniform(330, 420) : rng.uniform(420, 540)
   return {
-    cls, station: '', centre: [0, 0, 0], radii: [longD / 2, shortD / 2, ccD / 2], axes: [axes[0], second, third],
+    cls, station: '', centre: [0, 0, 0], radii: [longD / 2, shortD / 2, ccD / 2], axes: [longAxis, shortAxis, ccAxis],
     necrosis, fattyHilum: cls === 'benign' && shortD >= 5 && rng.chance(0.45), lobes, capsuleBreach, cluster: null,
     tissue: nodeTissue(ct, suv, mr),
   }
