@@ -7,7 +7,7 @@
 import { Vec3 } from '../../volume/volume.js'
 import { insetProfile, Section, sectionAt } from '../canvas.js'
 import { bowelPath, frameAlong, growTree, paintBranches, paintVessel } from '../geometry.js'
-import { paintBodyWall, paintBowel, paintOrgan, paintSpine, SiteModel, Station } from './site.js'
+import { paintBodyWall, paintTable, paintBowel, paintOrgan, paintSpine, SiteModel, Station } from './site.js'
 
 export const abdomen: SiteModel = {
   name: 'abdomen',
@@ -20,6 +20,7 @@ export const abdomen: SiteModel = {
       { z: -120, cx: 0, cy: 0, rx: W, ryAnt: A, ryPost: P },
       { z: 120, cx: 0, cy: 0, rx: W * 0.97, ryAnt: A * 0.92, ryPost: P },
     ]
+    paintTable(ctx, body)
     const wall = paintBodyWall(ctx, body, fat, muscle)
     const cavity = insetProfile(wall, 2).map((s) => ({ ...s, ryPost: s.ryPost - 12 }))
     canvas.paint({ kind: 'profile', sections: cavity }, tissue.fat)

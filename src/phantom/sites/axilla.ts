@@ -9,7 +9,7 @@ import { Vec3 } from '../../volume/volume.js'
 import { insetProfile, Section } from '../canvas.js'
 import { paintVessel } from '../geometry.js'
 import { paintThorax, paintRibCage } from './chest.js'
-import { paintBodyWall, SiteModel, Station } from './site.js'
+import { paintBodyWall, paintTable, SiteModel, Station } from './site.js'
 
 export const axilla: SiteModel = {
   name: 'axilla',
@@ -19,6 +19,11 @@ export const axilla: SiteModel = {
     const W = rng.uniform(135, 155), A = rng.uniform(100, 120), P = rng.uniform(95, 110)
     const fat = rng.uniform(8, 25), muscle = rng.uniform(6, 9)
     const armX = W + rng.uniform(38, 50), armR = rng.uniform(40, 50)
+    const body: Section[] = [
+      { z: -110, cx: 0, cy: 0, rx: W, ryAnt: A, ryPost: P },
+      { z: 110, cx: 0, cy: 0, rx: W * 0.95, ryAnt: A * 0.85, ryPost: P * 0.95 },
+    ]
+    paintTable(ctx, body)
     // the axillary pad: skin and fat bridging chest wall and arm below the shoulder
     for (const side of [-1, 1]) {
       const bridge: Section[] = [
@@ -38,10 +43,6 @@ export const axilla: SiteModel = {
       canvas.paint({ kind: 'capsule', a: [side * armX, 0, -120], b: [side * (armX - 4), -4, 120], ra: 11, rb: 13 }, tissue.cortex)
       canvas.paint({ kind: 'capsule', a: [side * armX, 0, -120], b: [side * (armX - 4), -4, 120], ra: 7, rb: 9 }, tissue.marrow)
     }
-    const body: Section[] = [
-      { z: -110, cx: 0, cy: 0, rx: W, ryAnt: A, ryPost: P },
-      { z: 110, cx: 0, cy: 0, rx: W * 0.95, ryAnt: A * 0.85, ryPost: P * 0.95 },
-    ]
     const wall = paintBodyWall(ctx, body, fat, muscle)
     const lung = insetProfile(wall, 8).map((s) => ({ ...s, ryPost: s.ryPost - 18, ryAnt: s.ryAnt - 4 }))
     const thorax = paintThorax(ctx, W, lung, P - fat - 72)

@@ -8,7 +8,7 @@ import { Vec3 } from '../../volume/volume.js'
 import { Section, sectionAt, insetProfile } from '../canvas.js'
 import { frameAlong, growTree, paintBranches, paintVessel } from '../geometry.js'
 import { Palette } from '../tissues.js'
-import { paintBodyWall, paintSpine, SiteContext, SiteModel, Station } from './site.js'
+import { paintBodyWall, paintTable, paintSpine, SiteContext, SiteModel, Station } from './site.js'
 
 export const chest: SiteModel = {
   name: 'chest',
@@ -22,6 +22,7 @@ export const chest: SiteModel = {
       { z: 0, cx: 0, cy: 0, rx: W * 0.98, ryAnt: A * 0.98, ryPost: P },
       { z: 130, cx: 0, cy: 0, rx: W * 0.88, ryAnt: A * 0.82, ryPost: P * 0.92 },
     ]
+    paintTable(ctx, body)
     const wall = paintBodyWall(ctx, body, fat, muscle)
     // the back is thicker than the sides: scapulae, trapezius and latissimus lie behind the ribs
     const lung = insetProfile(wall, 8).map((s) => ({ ...s, ryPost: s.ryPost - 18, ryAnt: s.ryAnt - 4 }))

@@ -7,7 +7,7 @@
 import { Vec3 } from '../../volume/volume.js'
 import { Section } from '../canvas.js'
 import { growTree, paintBranches, paintVessel } from '../geometry.js'
-import { paintBodyWall, paintOrgan, paintSpine, SiteModel, Station } from './site.js'
+import { paintBodyWall, paintTable, paintOrgan, paintSpine, SiteModel, Station } from './site.js'
 
 export const neck: SiteModel = {
   name: 'neck',
@@ -23,6 +23,7 @@ export const neck: SiteModel = {
       { z: 55, cx: 0, cy: -5, rx: W * 1.15, ryAnt: A * 1.35, ryPost: P },
       { z: 90, cx: 0, cy: -5, rx: W * 1.25, ryAnt: A * 1.4, ryPost: P * 1.05 },
     ]
+    paintTable(ctx, body)
     const inner = paintBodyWall(ctx, body, fat, 0)
     canvas.paint({ kind: 'profile', sections: inner }, tissue.fat)
     const sY = 12, r = 9

@@ -7,7 +7,7 @@
 import { Vec3 } from '../../volume/volume.js'
 import { insetProfile, Section } from '../canvas.js'
 import { bowelPath, frameAlong, growTree, paintBranches, paintVessel } from '../geometry.js'
-import { paintBodyWall, paintBowel, paintOrgan, paintSpine, SiteContext, SiteModel, Station } from './site.js'
+import { paintBodyWall, paintTable, paintBowel, paintOrgan, paintSpine, SiteContext, SiteModel, Station } from './site.js'
 
 export const pelvis: SiteModel = {
   name: 'pelvis',
@@ -20,6 +20,7 @@ export const pelvis: SiteModel = {
       { z: -110, cx: 0, cy: 5, rx: W * 1.02, ryAnt: A * 0.9, ryPost: P },
       { z: 110, cx: 0, cy: 0, rx: W * 0.95, ryAnt: A, ryPost: P * 0.95 },
     ]
+    paintTable(ctx, body)
     const wall = paintBodyWall(ctx, body, fat, muscle)
     const cavity = insetProfile(wall, 2)
     canvas.paint({ kind: 'profile', sections: cavity }, tissue.fat)

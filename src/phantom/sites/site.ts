@@ -2,7 +2,7 @@
 import { Vec3 } from '../../volume/volume.js'
 import { Canvas, Section, insetProfile } from '../canvas.js'
 import { Rng } from '../random.js'
-import { Palette, Tissue } from '../tissues.js'
+import { Palette, Tissue, TissueClass } from '../tissues.js'
 
 export const SITES = ['neck', 'axilla', 'chest', 'abdomen', 'pelvis'] as const
 export type SiteName = (typeof SITES)[number]
@@ -38,6 +38,16 @@ export function paintBodyWall(ctx: SiteContext, body: Section[], fatMm: number, 
   const muscle = insetProfile(body, 2 + fatMm)
   canvas.paint({ kind: 'profile', sections: muscle }, tissue.muscle)
   return insetProfile(body, 2 + fatMm + muscleMm)
+}
+
+/** The scanner table under the patient: a carbon-fibre shell (bright rim) around a foam core. */
+export function paintTable(ctx: SiteContext, body: Section[]): void {
+  const back = Math.max(...body.map((s) => s.cy + s.ryPost)) + 12
+  const [z0, z1] = [body[0].z, body[body.length - 1].z]
+  const slab = (rx: number, ry: number): Section[] => [z0, z1].map((z) => ({ z, cx: 0, cy: back, rx, ryAnt: ry, ryPost: ry }))
+  const table = { ...ctx.tissue.soft, pet: 0, mr: 0, cls: TissueClass.Air }
+  ctx.canvas.paint({ kind: 'profile', sections: slab(230, 7) }, { ...table, ct: 200 })
+  ctx.canvas.paint({ kind: 'profile', sections: slab(222, 5) }, { ...table, ct: -850 })
 }
 
 /** A vertebra at height z: body (cortex and marrow), canal with CSF, spinous process and laminae. */
