@@ -4,7 +4,6 @@
 #include <ATen/ATen.h>
 #include <napi.h>
 
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -61,7 +60,6 @@ Napi::Value Guarded(const Napi::CallbackInfo& info, Body body) {
   }
 }
 
-using Registrar = void (*)(Napi::Env, Napi::Object);
 void RegisterTensorFunctions(Napi::Env env, Napi::Object exports);
 void RegisterOps(Napi::Env env, Napi::Object exports);
 void RegisterNnOps(Napi::Env env, Napi::Object exports);

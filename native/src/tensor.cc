@@ -256,7 +256,9 @@ void RegisterTensorFunctions(Napi::Env env, Napi::Object exports) {
   Export(env, exports, "randn", [](const Napi::CallbackInfo& i) { return Wrap(i.Env(), at::randn(IntList(i[0]), Options(i, 1, 2))); });
   Export(env, exports, "rand", [](const Napi::CallbackInfo& i) { return Wrap(i.Env(), at::rand(IntList(i[0]), Options(i, 1, 2))); });
   Export(env, exports, "randint", [](const Napi::CallbackInfo& i) {
-    at::TensorOptions o = Options(i, 99, 3).dtype(at::kLong);
+    // randint(low, high, shape, device|null): always int64
+    at::TensorOptions o = at::TensorOptions().dtype(at::kLong);
+    if (i[3].IsString()) o = o.device(ParseDevice(String(i[3])));
     return Wrap(i.Env(), at::randint(Int(i[0]), Int(i[1]), IntList(i[2]), o));
   });
   Export(env, exports, "arange", [](const Napi::CallbackInfo& i) {
