@@ -60,9 +60,15 @@ export function growTree(rng: Rng, root: Vec3, dir: Vec3, radius: number, minRad
     let p = start, h = unit(heading)
     const steps = 3 + rng.int(0, 2)
     for (let s = 0; s < steps; s++) {
-      h = unit(add(h, [rng.gauss(0, 0.25), rng.gauss(0, 0.25), rng.gauss(0, 0.25)]))
-      const q = add(p, scale(h, (segment * r) / 3))
-      if (!inside(q)) break
+      // wander a little; near the region's border, try a few other headings before stopping
+      let q: Vec3 | null = null
+      for (let attempt = 0; attempt < 4 && !q; attempt++) {
+        const spread = 0.25 + 0.35 * attempt
+        const next = unit(add(h, [rng.gauss(0, spread), rng.gauss(0, spread), rng.gauss(0, spread)]))
+        const candidate = add(p, scale(next, (segment * r) / 3))
+        if (inside(candidate)) { q = candidate; h = next }
+      }
+      if (!q) break
       path.push(q)
       p = q
     }
