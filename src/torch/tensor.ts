@@ -79,7 +79,11 @@ export class Tensor {
   backward(gradient?: Tensor, retainGraph = false): void {
     nt().backward(this.handle, gradient?.handle ?? null, retainGraph)
   }
-  /** backward() on a libtorch worker thread (AsyncWorker); the event loop keeps running meanwhile. */
+  /**
+   * backward() on a libuv worker thread (AsyncWorker); the event loop keeps running meanwhile. Until the
+   * promise settles, do not read the gradients or change the tensors of this graph (an optimizer step,
+   * in-place updates): the worker is writing them. Unrelated tensors may be used freely.
+   */
   backwardAsync(gradient?: Tensor): Promise<void> {
     return nt().backwardAsync(this.handle, gradient?.handle ?? null)
   }
