@@ -53,7 +53,7 @@ class UNet(nn.Module):
             stacked(dims, 2 * feats[s], feats[s], c.get("decoderConvs") or 2, c["kernelSizes"][s], [1] * dims, slope)
             for s in range(len(feats) - 1)
         ])
-        self.heads = nn.ModuleList([conv(feats[s], c["numClasses"], 1) for s in range(len(feats) - 1)])
+        self.head = nn.ModuleList([conv(feats[s], c["numClasses"], 1) for s in range(len(feats) - 1)])
         self.deep = c.get("deepSupervision", True)
 
     def forward(self, x, all_heads=True):
@@ -67,7 +67,7 @@ class UNet(nn.Module):
             up = self.upsample[s](h)
             h = self.decoder[s](torch.cat([up, skips[s]], 1))
             if (all_heads and self.deep) or s == 0:
-                outputs.insert(0, self.heads[s](h))
+                outputs.insert(0, self.head[s](h))
         return outputs
 
 
