@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { AttentionGate, NodeClassifier, ResidualBlock, UNet, buildModel, defaultUNetConfig, type UNetConfig } from '../../src/models/index.js'
-import { Adam, gradcheck, manualSeed, randint, randn, tidy, type Tensor } from '../../src/torch/index.js'
+import { Adam, F, gradcheck, manualSeed, randint, randn, tidy, type Tensor } from '../../src/torch/index.js'
 
 const anisotropic: UNetConfig = {
   dims: 3, inChannels: 2, numClasses: 3, features: [4, 8, 16], kernelSizes: [[1, 3, 3], [3, 3, 3], [3, 3, 3]],
@@ -99,4 +99,22 @@ test('node classifier: logits, class-activation map in [0, 1] at patch size, gra
   net.train()
   net.forward(x).sum().backward()
   assert.ok(net.parameters()[0]!.grad!.abs().sum().item() > 0)
+})
+
+test('class-activation map is ReLU(Σ_k w_ck F_k) resampled and scaled to [0, 1]', () => {
+  manualSeed(6)
+  const net = buildModel('node_classifier', { inChannels: 1, numClasses: 3, features: [4, 6] }) as NodeClassifier
+  net.eval()
+  const x = randn([1, 1, 8, 8, 8])
+  const cls = 2
+  const cam = net.classActivationMap(x, cls)
+  const expected = tidy(() => {
+    const maps = net.features(x) // [1, 6, 4, 4, 4]
+    const weights = net.fc.weight.slice(0, cls, cls + 1).reshape([1, 6, 1, 1, 1])
+    const raw = maps.mul(weights).sum(1, true).relu()
+    const up = F.interpolate(raw, [8, 8, 8], 'linear')
+    const low = up.amin()
+    return up.sub(low).div(up.amax().sub(low))
+  })
+  assert.ok(cam.sub(expected).abs().amax().item() < 1e-5)
 })
