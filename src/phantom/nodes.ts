@@ -263,8 +263,10 @@ function tryPlace(rng: Rng, canvas: Canvas, stations: Station[], design: NodeDes
   // an enlarged node stays enlarged (short axis >= 10 mm) while shrinking to fit, or is dropped
   const minShort = design.radii[1] >= 5 ? 5 : 1.5
   let node = design
+  // big nodes need many more tries to find a gap between vessels wide enough
+  const attempts = design.radii[1] >= 5 ? 300 : 80
   for (let shrink = 0; shrink < 4; shrink++) {
-    for (let attempt = 0; attempt < 80; attempt++) {
+    for (let attempt = 0; attempt < attempts; attempt++) {
       const station = rng.pick(stations)
       // a big node's centre sits farther from the anchor's vessels
       const reach = 1 + node.radii[1] / 10

@@ -78,9 +78,11 @@ for (const site of SITES) {
 
 test('node classes look like radiology: benign small and ovoid, malignant mostly enlarged and round', () => {
   const benign: number[][] = [], malignant: number[][] = []
-  for (let i = 0; i < 6; i++) {
-    const c = generateCase({ site: 'chest', modality: 'ct', spacing: [1, 1, 1.5], size: [300, 260, 110] }, 99, i)
-    for (const n of Object.values(c.nodes)) (n.class === 'benign' ? benign : malignant).push([n.short_axis_mm, n.short_axis_mm / n.long_axis_mm])
+  for (const site of ['chest', 'pelvis'] as const) {
+    for (let i = 0; i < 5; i++) {
+      const c = generateCase({ site, modality: 'ct', spacing: [1.6, 1.6, 2.5] }, 99, i)
+      for (const n of Object.values(c.nodes)) (n.class === 'benign' ? benign : malignant).push([n.short_axis_mm, n.short_axis_mm / n.long_axis_mm])
+    }
   }
   const share = (xs: number[][], f: (x: number[]) => boolean) => xs.filter(f).length / xs.length
   assert.ok(benign.length >= 10 && malignant.length >= 5, `${benign.length} benign, ${malignant.length} malignant`)
