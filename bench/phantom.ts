@@ -5,6 +5,7 @@
  *
  *   npx tsc -p tsconfig.json && node dist/bench/phantom.js [repeats]
  */
+import { loadavg } from 'node:os'
 import { encodeNifti } from '../src/io/nifti.js'
 import { generateCase } from '../src/phantom/index.js'
 import { Vec3 } from '../src/volume/volume.js'
@@ -25,6 +26,7 @@ for (let r = 0; r < repeats; r++) {
   encodeMs += performance.now() - t1
 }
 const sorted = [...times].sort((a, b) => a - b)
+console.log(`machine load average (1, 5, 15 min): ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 console.log(`phantom chest ${size.join('x')} CT (${spacing.map((s) => s.toFixed(3)).join(',')} mm), ${repeats} cases, ${nodes} nodes`)
 console.log(`  generate: median ${(sorted[Math.floor(repeats / 2)] / 1000).toFixed(2)} s, min ${(sorted[0] / 1000).toFixed(2)} s, max ${(sorted[repeats - 1] / 1000).toFixed(2)} s (target < 5 s)`)
 console.log(`  write (NIfTI gzip encode of image, labels, instances): mean ${(encodeMs / repeats / 1000).toFixed(2)} s per case`)
