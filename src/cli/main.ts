@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   export: async () => (await import('./export.js')).exportCommand,
   demo: async () => (await import('./demo.js')).demoCommand,
   phantom: async () => (await import('./phantom.js')).phantomCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
 }
 
 function mainHelp(summaries: [string, string][]): string {
