@@ -23,7 +23,7 @@ export async function makeInsertionDataset(opts: InsertionDatasetOptions): Promi
   return withDataset(opts.out, (writer) => {
     for (let i = 0; i < opts.cases; i++) {
       const name = `inserted_${hostName}_${String(i).padStart(3, '0')}`
-      const c = insertNodes(opts.host, opts.organs, opts.seed, i, opts.site)
+      const c = insertNodes(opts.host, opts.organs, opts.seed, i, opts.site, opts.hostPath)
       writer.writeCase({
         name, channels: [c.image], labels: c.labels, instances: c.instances,
         record: { case: name, site: opts.site, modality: 'ct', seed: opts.seed, host: basename(opts.hostPath), placement: c.placement, instances: c.nodes },

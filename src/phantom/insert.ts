@@ -46,7 +46,8 @@ export interface InsertedCase {
   placement: { candidates: number; vessel_source: 'labels+contrast' | 'contrast' }
 }
 
-export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, index: number, site = 'unspecified'): InsertedCase {
+/** Inserts one case's nodes into `host`; `hostName` names the scan in error messages. */
+export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, index: number, site = 'unspecified', hostName = 'host CT'): InsertedCase {
   const rng = Rng.forCase(seed, index, 1)
   const { shape, spacing } = host
   const n = host.data.length
@@ -102,7 +103,7 @@ export function insertNodes(host: Volume, organs: OrganLabels[], seed: number, i
     const inside = i >= edge[0] && i < nx - edge[0] && j >= edge[1] && j < ny - edge[1] && k >= edge[2] && k < nz - edge[2]
     if (fat && inside && nearVessel[v] && !nearSkin[v]) candidates.push(v)
   }
-  if (candidates.length === 0) throw badInput('host CT', 'has no fat next to vessels where a node could be inserted')
+  if (candidates.length === 0) throw badInput(hostName, 'has no fat next to vessels where a node could be inserted (is it a CT in HU?)')
   const stations = stationsFrom(rng, candidates, shape, spacing, nearVessel, vesselNames)
   const tissue = casePalette(rng)
   const nodes = placeNodes(rng, canvas, stations, tissue, { benign: rng.int(2, 5), malignant: rng.int(1, 3) })

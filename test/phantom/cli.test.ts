@@ -96,6 +96,8 @@ test('bad input is one line, exit 2, and nothing is written', () => {
       [['--insert-into', join(tmp.path, 'missing.nii.gz'), '--cases', '1', '--seed', '1', '--out', out], /no such file/],
       [['--site', 'chest', '--cases', '1', '--seed', '1', '--out', nonEmpty], /not empty/],
     ]
+    const mr = sharedData('mr/abdomen_mr_sm.nii.gz')
+    if (mr) cases.push([['--insert-into', mr, '--cases', '1', '--seed', '1', '--out', out], /no fat next to vessels/])
     for (const [args, message] of cases) {
       const r = runCli(['phantom', ...args])
       assert.equal(r.code, 2, `${args.join(' ')}: exit ${r.code} ${r.stderr}`)
