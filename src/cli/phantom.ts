@@ -44,9 +44,10 @@ options:
                        and carry the host's noise and blur
   --organs FILE        label map of structures to keep out of (any grid: matched by world coordinates);
                        may be repeated
-  --organ-names N      JSON {"<label id>": "name"} for the --organs before it, or "totalsegmentator";
-                       names with aorta/vena cava/artery/vein/portal/iliac mark vessels. A binary mask
-                       without names is named after its file.
+  --organ-names N      JSON file {"<label id>": "name"}, or "totalsegmentator"; the first --organ-names
+                       names the first --organs, the second the second, ...; names with aorta, vena
+                       cava, artery, vein, portal or iliac mark vessels. A binary mask without names
+                       is named after its file.
 
 examples:
   nodal phantom --site chest --cases 20 --seed 1 --out data/phantom_chest --preview
@@ -124,7 +125,7 @@ async function readHost(path: string) {
 }
 
 async function readOrgans(files: string[], names: string[]): Promise<OrganLabels[]> {
-  if (names.length > files.length) throw usageError('phantom', 'each --organ-names needs an --organs before it')
+  if (names.length > files.length) throw usageError('phantom', 'more --organ-names than --organs (they pair up in order)')
   const out: OrganLabels[] = []
   for (let f = 0; f < files.length; f++) {
     const volume = await readVolume(files[f])
