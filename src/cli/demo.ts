@@ -1,54 +1,92 @@
-import { mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { readVolume, writeVolume } from '../io/index.js'
-import { orientationCode } from '../volume/orient.js'
-import { sameGrid, Volume } from '../volume/volume.js'
-import { Command, parseCommandLine } from './command.js'
 import { NodalError } from '../errors.js'
+import { readVolume, writeVolume } from '../io/index.js'
+import { sameGrid } from '../volume/volume.js'
+import { Command, parseCommandLine } from './command.js'
+import { convertCommand } from './convert.js'
+import { evaluateCommand } from './evaluate.js'
+import { exportCommand } from './export.js'
+import { infoCommand } from './info.js'
+import { phantomCommand } from './phantom.js'
 
 /** The samples folder that ships with nodal (see samples/README.md for sources and licences). */
 export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples')
 
+const MARKER = '.nodal-demo'
+
 export const demoCommand: Command = {
   name: 'demo',
-  summary: 'run the main job on the built-in sample scans',
+  summary: 'run the main job on built-in data: scans in, ground truth, RTSTRUCT/SEG out, metrics',
   help: `usage: nodal demo [--out DIR]
 
-Runs nodal end to end on the scans in samples/ (a 3-slice CT DICOM series and a small abdominal CT):
-reads the DICOM series, reports its geometry, converts it to NIfTI and NRRD and checks that voxels and
-world geometry come back unchanged.
+Runs the commands that work today, in the order a user would, on built-in data:
+  1. nodal info and convert on the shipped 3-slice CT DICOM series (checks the round trip is exact);
+  2. nodal phantom: a synthetic chest CT with benign and malignant lymph nodes (nnU-Net layout);
+  3. nodal convert --to dicom: the phantom CT as a DICOM series;
+  4. nodal export: its node labels as an RT Structure Set and a DICOM-SEG on that series;
+  5. nodal convert: both read back into label maps, as a planning system would see them;
+  6. nodal evaluate: the read-back structures against the ground truth (metrics.json, report.html).
+No trained model ships yet, so the demo does not segment: step 6 measures how faithfully the clinical
+outputs carry the ground truth.
 
 options:
-  --out DIR   where to write the outputs (default: ./nodal-demo)
+  --out DIR   where to write everything (default: ./nodal-demo; a previous demo there is replaced)
 
 example:
   nodal demo --out /tmp/nodal-demo`,
   async run(argv) {
     const { values } = parseCommandLine('demo', argv, { out: { type: 'string' } })
-    const out = resolve(values.out ?? 'nodal-demo')
-    mkdirSync(out, { recursive: true })
-    await convertRoundTrip(join(SAMPLES, 'dicom', 'ct-3slice'), out)
-    await describe(join(SAMPLES, 'ct', 'abdomen_ct_3mm_sm.nii.gz'))
-    console.log(`\ndemo finished; outputs in ${out}`)
+    const out = prepareOutput(resolve(values.out ?? 'nodal-demo'))
+    await sampleRoundTrip(out)
+    const data = join(out, 'phantom')
+    await step('synthetic chest CT with lymph nodes', phantomCommand, ['--site', 'chest', '--cases', '1', '--seed', '7', '--out', data, '--preview'])
+    const ct = join(data, 'imagesTr', 'chest_000_0000.nii.gz')
+    const labels = join(data, 'labelsTr', 'chest_000.nii.gz')
+    const dicom = join(out, 'dicom', 'ct')
+    await step('the phantom CT as a DICOM series', convertCommand, [ct, dicom, '--to', 'dicom'])
+    const names = join(data, 'dataset.json')
+    await step('node labels as an RT Structure Set', exportCommand, [labels, '--reference', dicom, '--format', 'rtstruct', '--out', join(out, 'dicom', 'rtstruct.dcm'), '--names', names])
+    await step('node labels as a DICOM-SEG', exportCommand, [labels, '--reference', dicom, '--format', 'seg', '--out', join(out, 'dicom', 'seg.dcm'), '--names', names])
+    await step('RTSTRUCT read back', convertCommand, [join(out, 'dicom', 'rtstruct.dcm'), join(out, 'readback', 'rtstruct', 'chest_000.nii.gz'), '--reference', dicom])
+    await step('DICOM-SEG read back', convertCommand, [join(out, 'dicom', 'seg.dcm'), join(out, 'readback', 'seg', 'chest_000.nii.gz'), '--reference', dicom])
+    for (const kind of ['rtstruct', 'seg']) {
+      await step(`${kind.toUpperCase()} read back vs ground truth`, evaluateCommand, ['--pred', join(out, 'readback', kind), '--gt', join(data, 'labelsTr'), '--labels', '1,2', '--out', join(out, 'eval', kind), '--images', join(data, 'imagesTr')])
+    }
+    console.log(`\ndemo finished; outputs in ${out} (open eval/rtstruct/report.html, phantom/preview/)`)
     return 0
   },
 }
 
-function summary(vol: Volume): string {
-  return `${vol.shape.join('x')} voxels of ${vol.spacing.map((s) => s.toFixed(3)).join(' x ')} mm, ${orientationCode(vol.axes)}, ${vol.dtype}, modality ${vol.meta.modality ?? 'unknown'}`
+/** Creates the output folder, or empties it when it holds a previous demo; never touches other files. */
+function prepareOutput(out: string): string {
+  if (existsSync(out) && readdirSync(out).length > 0) {
+    if (!existsSync(join(out, MARKER))) throw new NodalError('bad-output', `${out}: folder is not empty and holds no previous demo; choose another --out`)
+    rmSync(out, { recursive: true, force: true })
+  }
+  mkdirSync(out, { recursive: true })
+  writeFileSync(join(out, MARKER), 'made by nodal demo\n')
+  return out
 }
 
-async function describe(path: string): Promise<Volume> {
-  const vol = await readVolume(path)
-  console.log(`read ${path}\n  ${summary(vol)}`)
-  return vol
+async function step(title: string, command: Command, argv: string[]): Promise<void> {
+  console.log(`\n== ${title}: nodal ${command.name} ${argv.map(quoteIfNeeded).join(' ')}`)
+  const code = await command.run(argv)
+  if (code !== 0) throw new NodalError('demo-failed', `demo: nodal ${command.name} exited with ${code}`)
 }
 
-async function convertRoundTrip(dicomDir: string, out: string): Promise<void> {
-  const ct = await describe(dicomDir)
-  for (const name of ['ct.nii.gz', 'ct.nrrd']) {
-    const path = join(out, name)
+function quoteIfNeeded(arg: string): string {
+  return /\s/.test(arg) ? JSON.stringify(arg) : arg
+}
+
+/** The shipped DICOM series through info and convert, checking the round trip is exact. */
+async function sampleRoundTrip(out: string): Promise<void> {
+  const series = join(SAMPLES, 'dicom', 'ct-3slice')
+  await step('a real CT DICOM series', infoCommand, [series])
+  const ct = await readVolume(series)
+  for (const name of ['ct-3slice.nii.gz', 'ct-3slice.nrrd']) {
+    const path = join(out, 'samples', name)
     await writeVolume(ct, path)
     const back = await readVolume(path)
     const exact = sameGrid(back, ct, 1e-5) && back.data.every((v, i) => v === ct.data[i])
