@@ -1,3 +1,4 @@
+import { boundingBoxWhere } from '../volume/crop.js'
 import type { Vec3 } from '../volume/volume.js'
 
 /**
@@ -27,23 +28,7 @@ export function surfaceVoxels(mask: ArrayLike<number>, shape: Vec3): Int32Array 
 
 /** Inclusive voxel-index box [min, max] of the voxels non-zero in either mask, or null. */
 export function unionBox(a: ArrayLike<number>, b: ArrayLike<number>, shape: Vec3): [Vec3, Vec3] | null {
-  const [nx, ny, nz] = shape
-  const lo: Vec3 = [nx, ny, nz], hi: Vec3 = [-1, -1, -1]
-  let n = 0
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++, n++) {
-        if (!a[n] && !b[n]) continue
-        if (i < lo[0]) lo[0] = i
-        if (i > hi[0]) hi[0] = i
-        if (j < lo[1]) lo[1] = j
-        if (j > hi[1]) hi[1] = j
-        if (k < lo[2]) lo[2] = k
-        if (k > hi[2]) hi[2] = k
-      }
-    }
-  }
-  return hi[0] < 0 ? null : [lo, hi]
+  return boundingBoxWhere(shape, (n) => a[n] !== 0 || b[n] !== 0)
 }
 
 /** Copies the box [lo, hi] (inclusive) of a mask into a new 0/1 array of the box's shape. */

@@ -384,35 +384,32 @@ export class Dropout extends Module {
   }
 }
 
-export class MaxPool extends Module {
+/** Max or average pooling: the two share their arguments and their ONNX form. */
+abstract class Pool extends Module {
   readonly kernel: number[]
   readonly stride: number[]
+  protected abstract readonly onnxOp: 'MaxPool' | 'AveragePool'
   constructor(readonly dims: 2 | 3, kernel: number | number[], stride?: number | number[]) {
     super()
     this.kernel = expandArg(kernel, dims)
     this.stride = expandArg(stride ?? kernel, dims)
   }
-  forward(x: Tensor): Tensor {
-    return F.maxPool(x, this.kernel, this.stride)
-  }
   toOnnx(g: OnnxEmitter, x: string): string {
-    return g.node('MaxPool', [x], { kernel_shape: { ints: this.kernel }, strides: { ints: this.stride } })
+    return g.node(this.onnxOp, [x], { kernel_shape: { ints: this.kernel }, strides: { ints: this.stride } })
   }
 }
 
-export class AvgPool extends Module {
-  readonly kernel: number[]
-  readonly stride: number[]
-  constructor(readonly dims: 2 | 3, kernel: number | number[], stride?: number | number[]) {
-    super()
-    this.kernel = expandArg(kernel, dims)
-    this.stride = expandArg(stride ?? kernel, dims)
+export class MaxPool extends Pool {
+  protected readonly onnxOp = 'MaxPool'
+  forward(x: Tensor): Tensor {
+    return F.maxPool(x, this.kernel, this.stride)
   }
+}
+
+export class AvgPool extends Pool {
+  protected readonly onnxOp = 'AveragePool'
   forward(x: Tensor): Tensor {
     return F.avgPool(x, this.kernel, this.stride)
-  }
-  toOnnx(g: OnnxEmitter, x: string): string {
-    return g.node('AveragePool', [x], { kernel_shape: { ints: this.kernel }, strides: { ints: this.stride } })
   }
 }
 

@@ -28,13 +28,19 @@ export function cropOrPad(vol: Volume, start: Vec3, shape: Vec3, fill = 0): Volu
 
 /** Bounding box [min, max] (inclusive voxel indices) of voxels where `pred` holds, or null. */
 export function boundingBox(vol: Volume, pred: (v: number) => boolean = (v) => v !== 0): [Vec3, Vec3] | null {
-  const [nx, ny, nz] = vol.shape
+  const data = vol.data
+  return boundingBoxWhere(vol.shape, (n) => pred(data[n]))
+}
+
+/** Bounding box [min, max] (inclusive voxel indices) of the flat indices n where `inside(n)` holds, or null. */
+export function boundingBoxWhere(shape: Vec3, inside: (n: number) => boolean): [Vec3, Vec3] | null {
+  const [nx, ny, nz] = shape
   const lo: Vec3 = [nx, ny, nz], hi: Vec3 = [-1, -1, -1]
   let n = 0
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, n++) {
-        if (!pred(vol.data[n])) continue
+        if (!inside(n)) continue
         if (i < lo[0]) lo[0] = i
         if (i > hi[0]) hi[0] = i
         if (j < lo[1]) lo[1] = j
