@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Vec3 } from '../../src/volume/volume.js'
+import { DEBIAN_PYTHON } from '../helpers.js'
 
 const PYTHON = DEBIAN_PYTHON
 
@@ -35,7 +36,6 @@ d.astype(np.float64).tofile(sys.argv[2])
 export function scipySurfaceMetrics(pair: Uint8Array, shape: Vec3, spacing: Vec3): [number, number, number, number] {
   const out = runPython(pair, shape, spacing, `
 import numpy as np, sys
-import { DEBIAN_PYTHON } from '../helpers.js'
 from scipy import ndimage
 nx, ny, nz, sx, sy, sz = [float(v) for v in sys.argv[3:9]]
 m = np.fromfile(sys.argv[1], dtype=np.uint8).reshape(int(nz), int(ny), int(nx))
