@@ -35,7 +35,8 @@ export type LabelNames = Map<number, string>
 
 /**
  * Reads `{"1": "LN", ...}` or an nnU-Net dataset.json (`"labels": {"background": 0, "LN": 1}`).
- * Region-based labels (arrays of values) are skipped.
+ * Region-based labels (arrays of values) are skipped. A dataset's label names are turned into their
+ * AAPM TG-263 names where one applies (see tg263NodeNames); an explicit {"1": ...} map is kept as given.
  */
 export function readLabelNames(file: string): LabelNames {
   let json: any
@@ -57,7 +58,26 @@ export function readLabelNames(file: string): LabelNames {
     }
   }
   if (names.size === 0) throw badInput(file, 'names no labels')
-  return names
+  return json && typeof json.labels === 'object' ? tg263NodeNames(names) : names
+}
+
+/**
+ * TG-263 names for lymph-node labels: a malignant node is `GTVn`, any other lymph node `LN`
+ * (e.g. nodal phantom's `malignant_node` and `benign_node`); other names are kept. Should two labels
+ * map to one name, all keep their own names, since ROI names must stay distinct.
+ */
+export function tg263NodeNames(names: LabelNames): LabelNames {
+  const mapped = new Map([...names].map(([value, name]) => [value, tg263NodeName(name)]))
+  const distinct = new Set(mapped.values()).size === mapped.size
+  return distinct ? mapped : names
+}
+
+function tg263NodeName(name: string): string {
+  const n = name.toLowerCase().replace(/[\s-]+/g, '_')
+  const isNode = /(^|_)(lymph_?)?nodes?($|_)|(^|_)ln($|_)|lymph/.test(n)
+  if (isNode && /malignan|metasta|tumou?r|cancer|positive/.test(n)) return 'GTVn'
+  if (isNode && !/malignan|metasta|tumou?r|cancer|positive/.test(n)) return 'LN'
+  return name
 }
 
 /**
