@@ -21,7 +21,8 @@ options:
   --reference DIR     DICOM folder with the series the labels belong to (largest CT, else MR, else PET)
   --format F          rtstruct or seg
   --out FILE          output .dcm file
-  --names FILE        label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json; default label_N
+  --names FILE        label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json (its node labels
+                      get TG-263 names: malignant -> GTVn, other nodes -> LN); default label_N
   --per-node          one structure per connected node (26-connected) of each label: GTVn_01, GTVn_02, ...
   --instances FILE    <labels> is an instance map; FILE gives each instance's class:
                       {"instances": {"1": 2, "2": "LN"}} (a label, named through --names, or a name)
