@@ -1,35 +1,36 @@
 /** `nodal bench torch`: one training step of the default 3D U-Net through nodal vs Python PyTorch on the same libtorch. */
-import { NodalError } from '../errors.js'
-import { benchTorch, formatTorchBench, parseTorchBenchArgs } from '../../bench/torch.js'
-import type { Command } from './command.js'
+import { availableParallelism } from 'node:os'
+import { usageError } from './command.js'
+import { defineCommand } from './options.js'
 
-export async function runBench(argv: string[]): Promise<number> {
-  const [what, ...rest] = argv
-  if (what !== 'torch') throw new NodalError('bad-arguments', `bench: unknown benchmark '${what ?? ''}' (available: torch)`)
-  const args = parseTorchBenchArgs(rest)
-  const result = await benchTorch(args)
-  console.log(args.json ? JSON.stringify(result) : formatTorchBench(result))
-  return 0
-}
-
-export const benchCommand: Command = {
+export const benchCommand = defineCommand({
   name: 'bench',
-  summary: 'time a training step through nodal vs Python PyTorch on the same libtorch',
-  help: `usage: nodal bench torch [--json] [--patch 96|64] [--threads N] [--steps N] [--warmup N]
-
-Runs one training step (forward, backward, SGD) of the default 3D U-Net on a 1x1xPxPxP patch through
+  usage: 'nodal bench torch [--json] [--patch 96|64] [--threads N] [--steps N] [--warmup N]',
+  description: `Runs one training step (forward, backward, SGD) of the default 3D U-Net on a 1x1xPxPxP patch through
 nodal's libtorch addon and through the same network in Python PyTorch (Debian's python3-torch, same
 libtorch, same threads), alternating step by step, and prints both times, their ratio, GFLOP/s, and
-ONNX Runtime vs libtorch inference time with the largest output difference.
+ONNX Runtime vs libtorch inference time with the largest output difference.`,
+  positionals: { name: 'benchmark (torch)', min: 1, max: 1 },
+  options: {
+    json: { type: 'boolean', help: 'one JSON object (nodal_step_ms, pytorch_step_ms, ratio, gflops, onnx_max_abs_diff, ...)' },
+    patch: { type: 'integer', choices: [96, 64], default: 96, help: 'patch edge' },
+    threads: { type: 'integer', min: 1, help: 'intra-op threads for both sides (default: all cores)' },
+    steps: { type: 'integer', min: 1, help: 'timed steps per side (default 3 at 96, 5 at 64)' },
+    warmup: { type: 'integer', min: 0, default: 2, help: 'untimed steps first' },
+  },
+  examples: ['nodal bench torch --patch 64 --json'],
+  async run({ values, positionals: [what] }) {
+    if (what !== 'torch') throw usageError('bench', `unknown benchmark '${what}' (available: torch)`)
+    // imported here, not at the top: it loads libtorch and onnxruntime, which `nodal bench --help` does not need
+    const { benchTorch, formatTorchBench } = await import('../../bench/torch.js')
+    const { json, patch, warmup } = values
+    const result = await benchTorch({ patch, warmup, threads: values.threads ?? availableParallelism(), steps: values.steps ?? (patch === 96 ? 3 : 5) })
+    console.log(json ? JSON.stringify(result) : formatTorchBench(result))
+    return 0
+  },
+})
 
-options:
-  --json        one JSON object (nodal_step_ms, pytorch_step_ms, ratio, gflops, onnx_max_abs_diff, ...)
-  --patch P     patch edge, 96 (default) or 64
-  --threads N   intra-op threads for both sides (default: all cores)
-  --steps N     timed steps per side (default 3 at 96, 5 at 64)
-  --warmup N    untimed steps first (default 2)
-
-example:
-  nodal bench torch --patch 64 --json`,
-  run: runBench,
+/** Runs `nodal bench` with these arguments (kept for callers of the old entry point). */
+export function runBench(argv: string[]): Promise<number> {
+  return benchCommand.run(argv)
 }

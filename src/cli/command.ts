@@ -1,33 +1,46 @@
-import { parseArgs, ParseArgsConfig } from 'node:util'
 import { NodalError } from '../errors.js'
 
-/** One CLI command: a thin layer that parses options and calls the library. */
+/** One CLI command: a thin layer that parses options and calls the library (declare one with defineCommand, options.ts). */
 export interface Command {
   name: string
+  /** One line for `nodal --help`; comes from COMMANDS. */
   summary: string
-  /** Full help text: usage line, every option, an example. */
+  /** Full help text: usage, description, every option, examples. */
   help: string
   run(argv: string[]): Promise<number>
 }
 
-type Options = NonNullable<ParseArgsConfig['options']>
-
-/** parseArgs with nodal's error style: an unknown option is a one-line usage error. */
-export function parseCommandLine<T extends Options>(command: string, argv: string[], options: T) {
-  try {
-    return parseArgs({ args: argv, options, allowPositionals: true, strict: true })
-  } catch (e) {
-    throw new NodalError('usage', `${command}: ${(e as Error).message.split('\n')[0]} (see nodal ${command} --help)`)
-  }
+export interface CommandEntry {
+  name: string
+  summary: string
+  /** Imports the command's module, and with it its dependencies (some are heavy: onnxruntime, ITK). */
+  load(): Promise<Command>
 }
 
+/**
+ * Every command, in the order `nodal --help` lists them. Light on purpose: listing commands imports
+ * none of their modules. A new command is one line here plus its module (defineCommand with the same name).
+ */
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'info', summary: 'describe a scan: grid, orientation, data type, intensities, DICOM series', load: async () => (await import('./info.js')).infoCommand },
+  { name: 'convert', summary: 'convert a scan between NIfTI, NRRD, MetaImage and DICOM, keeping voxels and geometry', load: async () => (await import('./convert.js')).convertCommand },
+  { name: 'evaluate', summary: 'compare predictions with ground truth: Dice, HD95, NSD, node detection, FROC, AP, classification', load: async () => (await import('./evaluate.js')).evaluateCommand },
+  { name: 'export', summary: 'write a label map as a DICOM RT Structure Set or DICOM-SEG on a reference CT/MR/PET series', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'plan', summary: 'self-configure training for a dataset and a time budget: plans.json and a preprocessed cache', load: async () => (await import('./plan.js')).planCommand },
+  { name: 'train', summary: 'train a segmentation network from a plan into a model bundle (ONNX, weights, card)', load: async () => (await import('./train.js')).trainCommand },
+  { name: 'demo', summary: 'run the main job on built-in data: scans in, ground truth, RTSTRUCT/SEG out, metrics', load: async () => (await import('./demo.js')).demoCommand },
+  { name: 'phantom', summary: 'make synthetic scans with benign and malignant lymph nodes (nnU-Net v2 dataset), or insert nodes into a real CT', load: async () => (await import('./phantom.js')).phantomCommand },
+  { name: 'bench', summary: 'time a training step through nodal vs Python PyTorch on the same libtorch', load: async () => (await import('./bench.js')).benchCommand },
+]
+
+/** The registered summary of a command; a command missing from COMMANDS is a programming error. */
+export function summaryOf(name: string): string {
+  const entry = COMMANDS.find((c) => c.name === name)
+  if (!entry) throw new Error(`command '${name}' is not registered in COMMANDS (src/cli/command.ts)`)
+  return entry.summary
+}
+
+/** A one-line command-line error naming the command and pointing at its help; the CLI exits 2. */
 export function usageError(command: string, message: string): NodalError {
   return new NodalError('usage', `${command}: ${message} (see nodal ${command} --help)`)
-}
-
-/** Parses "x,y,z" into three numbers. */
-export function parseTriple(command: string, name: string, text: string): [number, number, number] {
-  const parts = text.split(',').map(Number)
-  if (parts.length !== 3 || parts.some((v) => !Number.isFinite(v))) throw usageError(command, `--${name} needs three numbers like 1,1,2.5`)
-  return parts as [number, number, number]
 }

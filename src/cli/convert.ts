@@ -2,16 +2,17 @@ import { readVolume, writeVolume } from '../io/index.js'
 import { writeDicomSeries } from '../io/dicom/write-series.js'
 import { convertRtstructToLabels } from '../io/rtstruct/convert.js'
 import { convertSegToLabels, structureFileKind } from '../io/seg/convert.js'
-import { Command, parseCommandLine, usageError } from './command.js'
+import { usageError } from './command.js'
+import { defineCommand } from './options.js'
 
-export const convertCommand: Command = {
+export const convertCommand = defineCommand({
   name: 'convert',
-  summary: 'convert a scan between NIfTI, NRRD, MetaImage and DICOM, keeping voxels and geometry',
-  help: `usage: nodal convert <in> <out> [--series UID] [--to dicom [--like DIR]]
-       nodal convert <rtstruct.dcm> <labels> --reference DIR [--roi NAME ...] [--instances FILE]
-       nodal convert <seg.dcm> <labels> [--reference DIR]
-
-Reads any supported input (a .nii/.nii.gz/.nrrd/.nhdr/.mha/.mhd file or a DICOM series folder) and
+  usage: [
+    'nodal convert <in> <out> [--series UID] [--to dicom [--like DIR]]',
+    'nodal convert <rtstruct.dcm> <labels> --reference DIR [--roi NAME ...] [--instances FILE]',
+    'nodal convert <seg.dcm> <labels> [--reference DIR]',
+  ],
+  description: `Reads any supported input (a .nii/.nii.gz/.nrrd/.nhdr/.mha/.mhd file or a DICOM series folder) and
 writes the output format named by <out>'s extension. Voxel values and world geometry are kept exactly
 (NIfTI-1 stores its affine in float32: positions survive to about 1e-5 mm).
 
@@ -21,54 +22,48 @@ An RT Structure Set is rasterised onto the reference series: ROI n becomes label
 where ROIs overlap), contours are filled with the even-odd rule (nested contours are holes), and the
 label names go to <labels stem>.json. Its Frame of Reference must be the reference series'.
 A DICOM-SEG becomes a label map with segment numbers as values; overlapping segments are split into
-<stem>-1, <stem>-2, ... maps of segments that do not overlap.
-
-options:
-  --series UID        DICOM input: read this SeriesInstanceUID (default: the largest CT series)
-  --to dicom          write <out> as a DICOM CT series folder
-  --like DIR          with --to dicom: join the patient, study and Frame of Reference of the series in
-                      DIR (only right when <in> is in that scan's patient coordinates)
-  --reference DIR     RTSTRUCT (required) or SEG input: the series whose grid the labels are written on
-  --roi NAME          RTSTRUCT input: keep only this ROI (repeat for several; default: all)
-  --instances FILE    RTSTRUCT input: also write each closed 3D component of each ROI as its own
-                      instance to FILE, with <FILE stem>.json naming each instance's ROI
-
-examples:
-  nodal convert ../shared/data/dicom/ct-3slice ct.nii.gz
-  nodal convert ct.nii.gz ct.nrrd
-  nodal convert ct.nii.gz ct-dicom/ --to dicom --like original-ct/
-  nodal convert rtstruct.dcm labels.nii.gz --reference ct/ --roi GTVn --instances nodes.nii.gz
-  nodal convert ../shared/data/seg/partial_overlaps.dcm segments.nii.gz`,
-  async run(argv) {
-    const { values, positionals } = parseCommandLine('convert', argv, {
-      series: { type: 'string' },
-      to: { type: 'string' },
-      like: { type: 'string' },
-      reference: { type: 'string' },
-      roi: { type: 'string', multiple: true },
-      instances: { type: 'string' },
-    })
-    if (positionals.length !== 2) throw usageError('convert', 'give an input and an output path')
-    const [input, output] = positionals
-    if (values.to !== undefined && values.to !== 'dicom') throw usageError('convert', `--to takes only "dicom"`)
-    if (values.like && values.to !== 'dicom') throw usageError('convert', '--like needs --to dicom')
+<stem>-1, <stem>-2, ... maps of segments that do not overlap.`,
+  positionals: { name: 'paths (an input and an output)', min: 2, max: 2 },
+  options: {
+    series: { type: 'string', placeholder: 'UID', help: 'DICOM input: read this SeriesInstanceUID (default: the largest CT series)' },
+    to: { type: 'string', choices: ['dicom'], help: 'write <out> as a DICOM CT series folder' },
+    like: {
+      type: 'path', placeholder: 'DIR',
+      help: "with --to dicom: join the patient, study and Frame of Reference of the series in DIR (only right when <in> is in that scan's patient coordinates)",
+    },
+    reference: { type: 'path', placeholder: 'DIR', help: 'RTSTRUCT (required) or SEG input: the series whose grid the labels are written on' },
+    roi: { type: 'string', placeholder: 'NAME', multiple: true, help: 'RTSTRUCT input: keep only this ROI (default: all)' },
+    instances: {
+      type: 'path', placeholder: 'FILE',
+      help: "RTSTRUCT input: also write each closed 3D component of each ROI as its own instance to FILE, with <FILE stem>.json naming each instance's ROI",
+    },
+  },
+  examples: [
+    'nodal convert ../shared/data/dicom/ct-3slice ct.nii.gz',
+    'nodal convert ct.nii.gz ct.nrrd',
+    'nodal convert ct.nii.gz ct-dicom/ --to dicom --like original-ct/',
+    'nodal convert rtstruct.dcm labels.nii.gz --reference ct/ --roi GTVn --instances nodes.nii.gz',
+    'nodal convert ../shared/data/seg/partial_overlaps.dcm segments.nii.gz',
+  ],
+  async run({ values, positionals: [input, output] }) {
+    if (values.like !== undefined && values.to !== 'dicom') throw usageError('convert', '--like needs --to dicom')
     const kind = structureFileKind(input)
     if (kind === 'rtstruct') {
       if (!values.reference) throw usageError('convert', 'an RT Structure Set needs --reference <dicom-folder> to rasterise onto')
-      const r = await convertRtstructToLabels(input, values.reference, output, { rois: values.roi, instances: values.instances })
+      const r = await convertRtstructToLabels(input, values.reference, output, { rois: values.roi.length ? values.roi : undefined, instances: values.instances })
       const roiCount = Object.keys(r.names).length
       console.log(`wrote ${output} (${roiCount} ROI${roiCount === 1 ? '' : 's'}: ${Object.values(r.names).join(', ')})` +
         (values.instances ? `; ${values.instances} (${r.instanceCount} instances)` : ''))
       if (r.clipped.length) console.error(`nodal: warning: contours outside the reference grid were left out (ROIs: ${r.clipped.join(', ')})`)
       return 0
     }
-    if (values.roi || values.instances) throw usageError('convert', '--roi and --instances apply to an RT Structure Set input')
+    if (values.roi.length || values.instances !== undefined) throw usageError('convert', '--roi and --instances apply to an RT Structure Set input')
     if (kind === 'seg') {
       const r = await convertSegToLabels(input, output, { reference: values.reference })
       console.log(`wrote ${r.files.join(', ')} (segments: ${Object.values(r.names).join(', ')})`)
       return 0
     }
-    if (values.reference) throw usageError('convert', '--reference applies to an RT Structure Set or DICOM-SEG input')
+    if (values.reference !== undefined) throw usageError('convert', '--reference applies to an RT Structure Set or DICOM-SEG input')
     const vol = await readVolume(input, { seriesUid: values.series })
     if (values.to === 'dicom') {
       const files = await writeDicomSeries(vol, output, { like: values.like })
@@ -79,4 +74,4 @@ examples:
     console.log(`wrote ${output} (${vol.shape.join('x')}, ${vol.dtype})`)
     return 0
   },
-}
+})

@@ -4,11 +4,12 @@ import { fileURLToPath } from 'node:url'
 import { NodalError } from '../errors.js'
 import { readVolume, writeVolume } from '../io/index.js'
 import { sameGrid } from '../volume/volume.js'
-import { Command, parseCommandLine } from './command.js'
+import type { Command } from './command.js'
 import { convertCommand } from './convert.js'
 import { evaluateCommand } from './evaluate.js'
 import { exportCommand } from './export.js'
 import { infoCommand } from './info.js'
+import { defineCommand } from './options.js'
 import { phantomCommand } from './phantom.js'
 
 /** The samples folder that ships with nodal (see samples/README.md for sources and licences). */
@@ -16,12 +17,10 @@ export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.
 
 const MARKER = '.nodal-demo'
 
-export const demoCommand: Command = {
+export const demoCommand = defineCommand({
   name: 'demo',
-  summary: 'run the main job on built-in data: scans in, ground truth, RTSTRUCT/SEG out, metrics',
-  help: `usage: nodal demo [--out DIR]
-
-Runs the commands that work today, in the order a user would, on built-in data:
+  usage: 'nodal demo [--out DIR]',
+  description: `Runs the commands that work today, in the order a user would, on built-in data:
   1. nodal info and convert on the shipped 3-slice CT DICOM series (checks the round trip is exact);
   2. nodal phantom: a synthetic chest CT with benign and malignant lymph nodes (nnU-Net layout);
   3. nodal convert --to dicom: the phantom CT as a DICOM series;
@@ -29,16 +28,13 @@ Runs the commands that work today, in the order a user would, on built-in data:
   5. nodal convert: both read back into label maps, as a planning system would see them;
   6. nodal evaluate: the read-back structures against the ground truth (metrics.json, report.html).
 No trained model ships yet, so the demo does not segment: step 6 measures how faithfully the clinical
-outputs carry the ground truth.
-
-options:
-  --out DIR   where to write everything (default: ./nodal-demo; a previous demo there is replaced)
-
-example:
-  nodal demo --out /tmp/nodal-demo`,
-  async run(argv) {
-    const { values } = parseCommandLine('demo', argv, { out: { type: 'string' } })
-    const out = prepareOutput(resolve(values.out ?? 'nodal-demo'))
+outputs carry the ground truth.`,
+  options: {
+    out: { type: 'path', placeholder: 'DIR', default: 'nodal-demo', help: 'where to write everything (a previous demo there is replaced)' },
+  },
+  examples: ['nodal demo --out /tmp/nodal-demo'],
+  async run({ values }) {
+    const out = prepareOutput(resolve(values.out))
     await sampleRoundTrip(out)
     const data = join(out, 'phantom')
     await step('synthetic chest CT with lymph nodes', phantomCommand, ['--site', 'chest', '--cases', '1', '--seed', '7', '--out', data, '--preview'])
@@ -57,7 +53,7 @@ example:
     console.log(`\ndemo finished; outputs in ${out} (open eval/rtstruct/report.html, phantom/preview/)`)
     return 0
   },
-}
+})
 
 /** Creates the output folder, or empties it when it holds a previous demo; never touches other files. */
 function prepareOutput(out: string): string {

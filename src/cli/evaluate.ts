@@ -5,62 +5,47 @@ import { parseMatchCriterion } from '../eval/matching.js'
 import { writeAtomically } from '../io/index.js'
 import { reportHtml } from '../report/html.js'
 import { metricsCsv, metricsJson } from '../report/tables.js'
-import { Command, parseCommandLine, usageError } from './command.js'
+import { usageError } from './command.js'
+import { defineCommand } from './options.js'
 
-export const evaluateCommand: Command = {
+export const evaluateCommand = defineCommand({
   name: 'evaluate',
-  summary: 'compare predictions with ground truth: Dice, HD95, NSD, node detection, FROC, AP, classification',
-  help: `usage: nodal evaluate --pred <dir|file> --gt <dir|file> --out <dir> [options]
-
-Pairs prediction and ground-truth label maps by file name (two single files pair with each other),
+  usage: 'nodal evaluate --pred <dir|file> --gt <dir|file> --out <dir> [options]',
+  description: `Pairs prediction and ground-truth label maps by file name (two single files pair with each other),
 resamples a prediction on another grid onto the ground truth's by world coordinates (nearest, with a
 warning), and writes <out>/metrics.json, <out>/metrics.csv (one row per case and label) and
 <out>/report.html (tables, FROC, sensitivity by node size, Bland-Altman, worst-case thumbnails).
-Definitions and empty-mask conventions: docs/evaluation.md.
-
-options:
-  --pred PATH            predicted label maps (folder or one file)
-  --gt PATH              ground-truth label maps (folder or one file), e.g. a dataset's labelsTr
-  --out DIR              output folder
-  --labels 1,2           labels to evaluate (default: every non-zero value found)
-  --tolerance-mm MM      tolerance of NSD and boundary F1 (default 2)
-  --match RULE           node matching: iou:T (default iou:0.1) or centre
-  --pred-instances DIR   predicted instance maps <case>.nii.gz (+ <case>.json) instead of connected components
-  --gt-instances DIR     ground-truth instance maps, e.g. a dataset's instancesTr
-  --pred-scores DIR      node scores: <case>.json ({"instances": {"<id>": {"score", "probability_malignant"}}},
-                         needs --pred-instances) or a probability map <case>.nii.gz (node score = its max)
-  --second-reader DIR    a second reader's label maps: adds model vs reader 1, model vs reader 2, reader 2 vs reader 1
-  --images DIR           images (<case>_0000.nii.gz) for the thumbnails (default: contours on grey)
-
-example:
-  nodal evaluate --pred runs/fold0/pred --gt data/Dataset001/labelsTr --gt-instances data/Dataset001/instancesTr \\
-    --labels 1,2 --out runs/fold0/eval`,
-  async run(argv) {
-    const { values, positionals } = parseCommandLine('evaluate', argv, {
-      pred: { type: 'string' },
-      gt: { type: 'string' },
-      out: { type: 'string' },
-      labels: { type: 'string' },
-      'tolerance-mm': { type: 'string' },
-      match: { type: 'string' },
-      'pred-instances': { type: 'string' },
-      'gt-instances': { type: 'string' },
-      'pred-scores': { type: 'string' },
-      'second-reader': { type: 'string' },
-      images: { type: 'string' },
-    })
-    if (positionals.length) throw usageError('evaluate', `unexpected argument '${positionals[0]}'`)
-    if (!values.pred || !values.gt || !values.out) throw usageError('evaluate', '--pred, --gt and --out are required')
-    const labels = values.labels === undefined ? null : parseLabels(values.labels)
-    const toleranceMm = values['tolerance-mm'] === undefined ? 2 : Number(values['tolerance-mm'])
-    if (!(toleranceMm >= 0)) throw usageError('evaluate', '--tolerance-mm needs a number of mm >= 0')
-    const match = parseMatchCriterion(values.match ?? 'iou:0.1')
+Definitions and empty-mask conventions: docs/evaluation.md.`,
+  options: {
+    pred: { type: 'path', required: true, help: 'predicted label maps (folder or one file)' },
+    gt: { type: 'path', required: true, help: "ground-truth label maps (folder or one file), e.g. a dataset's labelsTr" },
+    out: { type: 'path', placeholder: 'DIR', required: true, help: 'output folder' },
+    labels: { type: 'list', of: 'integer', min: 1, placeholder: '1,2', help: 'labels to evaluate (default: every non-zero value found)' },
+    toleranceMm: { type: 'number', min: 0, default: 2, placeholder: 'MM', help: 'tolerance of NSD and boundary F1' },
+    match: { type: 'string', placeholder: 'RULE', default: 'iou:0.1', help: 'node matching: iou:T (0 < T <= 1) or centre' },
+    predInstances: { type: 'path', placeholder: 'DIR', help: 'predicted instance maps <case>.nii.gz (+ <case>.json) instead of connected components' },
+    gtInstances: { type: 'path', placeholder: 'DIR', help: "ground-truth instance maps, e.g. a dataset's instancesTr" },
+    predScores: {
+      type: 'path', placeholder: 'DIR',
+      help: 'node scores: <case>.json ({"instances": {"<id>": {"score", "probability_malignant"}}}, needs --pred-instances) or a probability map <case>.nii.gz (node score = its max)',
+    },
+    secondReader: { type: 'path', placeholder: 'DIR', help: "a second reader's label maps: adds model vs reader 1, model vs reader 2, reader 2 vs reader 1" },
+    images: { type: 'path', placeholder: 'DIR', help: 'images (<case>_0000.nii.gz) for the thumbnails (default: contours on grey)' },
+  },
+  examples: [
+    `nodal evaluate --pred runs/fold0/pred --gt data/Dataset001/labelsTr --gt-instances data/Dataset001/instancesTr \\
+  --labels 1,2 --out runs/fold0/eval`,
+  ],
+  async run({ values }) {
+    const labels = values.labels === undefined ? null : [...new Set(values.labels)].sort((a, b) => a - b)
+    const toleranceMm = values.toleranceMm
+    const match = parseMatchCriterion(values.match)
     if (!match) throw usageError('evaluate', "--match is 'iou:T' with 0 < T <= 1, or 'centre'")
     const warned = new Set<string>()
     const result = await evaluate({
       pred: values.pred, gt: values.gt, labels, toleranceMm, match,
-      predInstances: values['pred-instances'], gtInstances: values['gt-instances'], predScores: values['pred-scores'],
-      secondReader: values['second-reader'], images: values.images,
+      predInstances: values.predInstances, gtInstances: values.gtInstances, predScores: values.predScores,
+      secondReader: values.secondReader, images: values.images,
       warn: (m) => {
         // the reader comparisons read the same files again: say each thing once
         if (!warned.has(m)) console.error(`nodal: warning: ${m}`)
@@ -68,9 +53,9 @@ example:
       },
     })
     const inputs = {
-      pred: values.pred, gt: values.gt, labels: values.labels, tolerance_mm: toleranceMm, match: values.match ?? 'iou:0.1',
-      pred_instances: values['pred-instances'], gt_instances: values['gt-instances'], pred_scores: values['pred-scores'],
-      second_reader: values['second-reader'], images: values.images,
+      pred: values.pred, gt: values.gt, labels: values.labels?.join(','), tolerance_mm: toleranceMm, match: values.match,
+      pred_instances: values.predInstances, gt_instances: values.gtInstances, pred_scores: values.predScores,
+      second_reader: values.secondReader, images: values.images,
     }
     const files: [string, string][] = [
       ['metrics.json', metricsJson(result, inputs)],
@@ -79,16 +64,10 @@ example:
     ]
     for (const [name, text] of files) await writeAtomically(join(values.out, name), (tmp) => writeFileSync(tmp, text))
     printSummary(result)
-    console.log(`wrote ${files.map(([name]) => join(values.out!, name)).join(', ')}`)
+    console.log(`wrote ${files.map(([name]) => join(values.out, name)).join(', ')}`)
     return 0
   },
-}
-
-function parseLabels(text: string): number[] {
-  const labels = text.split(',').map((s) => Number(s.trim()))
-  if (!labels.length || labels.some((l) => !Number.isInteger(l) || l <= 0)) throw usageError('evaluate', '--labels needs positive integers like 1,2')
-  return [...new Set(labels)].sort((a, b) => a - b)
-}
+})
 
 function printSummary(r: Awaited<ReturnType<typeof evaluate>>): void {
   const f = (v: number | null) => (v === null ? '–' : v.toFixed(3))

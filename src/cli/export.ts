@@ -1,13 +1,12 @@
-import { ExportFormat, exportStructures } from '../io/rtstruct/export.js'
-import { Command, parseCommandLine, usageError } from './command.js'
+import { exportStructures } from '../io/rtstruct/export.js'
+import { usageError } from './command.js'
+import { defineCommand } from './options.js'
 
-export const exportCommand: Command = {
+export const exportCommand = defineCommand({
   name: 'export',
-  summary: 'write a label map as a DICOM RT Structure Set or DICOM-SEG on a reference CT/MR/PET series',
-  help: `usage: nodal export <labels> --reference <dicom-folder> --format rtstruct|seg --out <file.dcm>
-                    [--names <labels.json>] [--per-node | --instances <nodes.json>]
-
-Writes the labels of <labels> (.nii/.nii.gz/.nrrd/.mha/... or a DICOM folder) as structures of the
+  usage: `nodal export <labels> --reference <dicom-folder> --format rtstruct|seg --out <file.dcm>
+             [--names <labels.json>] [--per-node | --instances <nodes.json>]`,
+  description: `Writes the labels of <labels> (.nii/.nii.gz/.nrrd/.mha/... or a DICOM folder) as structures of the
 reference series: patient, study and Frame of Reference are copied from it, and every structure is
 placed by world coordinates (a label map on another grid is resampled, nearest neighbour).
 
@@ -15,43 +14,36 @@ placed by world coordinates (a label map on another grid is resampled, nearest n
              squares at the 0.5 level); holes and islands are nested contours, read with the even-odd
              rule as planning systems do; RT ROI Interpreted Type GTV/CTV/PTV by name prefix, else ORGAN
   seg        one binary segment per label with SNOMED CT codes (LN.. = lymph node, GTV.. = neoplasm of
-             lymph node), empty frames omitted; written by dcmqi
-
-options:
-  --reference DIR     DICOM folder with the series the labels belong to (largest CT, else MR, else PET)
-  --format F          rtstruct or seg
-  --out FILE          output .dcm file
-  --names FILE        label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json (its node labels
-                      get TG-263 names: malignant -> GTVn, other nodes -> LN); default label_N
-  --per-node          one structure per connected node (26-connected) of each label: GTVn_01, GTVn_02, ...
-  --instances FILE    <labels> is an instance map; FILE gives each instance's class:
-                      {"instances": {"1": 2, "2": "LN"}} (a label, named through --names, or a name)
-
-examples:
-  nodal export labels.nii.gz --reference ct/ --format rtstruct --out rtstruct.dcm --names labels.json
-  nodal export labels.nii.gz --reference ct/ --format seg --out seg.dcm --per-node`,
-  async run(argv) {
-    const { values, positionals } = parseCommandLine('export', argv, {
-      reference: { type: 'string' },
-      format: { type: 'string' },
-      out: { type: 'string' },
-      names: { type: 'string' },
-      instances: { type: 'string' },
-      'per-node': { type: 'boolean' },
-    })
-    if (positionals.length !== 1) throw usageError('export', 'give one label map')
-    if (!values.reference) throw usageError('export', '--reference is required')
-    if (!values.out) throw usageError('export', '--out is required')
-    if (values.format !== 'rtstruct' && values.format !== 'seg') throw usageError('export', '--format must be rtstruct or seg')
-    if (values.instances && values['per-node']) throw usageError('export', '--per-node and --instances exclude each other (instances are already nodes)')
-    const set = await exportStructures(positionals[0], values.reference, values.out, {
-      format: values.format as ExportFormat,
+             lymph node), empty frames omitted; written by dcmqi`,
+  positionals: { name: 'label map', min: 1, max: 1 },
+  options: {
+    reference: { type: 'path', placeholder: 'DIR', required: true, help: 'DICOM folder with the series the labels belong to (largest CT, else MR, else PET)' },
+    format: { type: 'string', choices: ['rtstruct', 'seg'], required: true, help: 'RT Structure Set or DICOM-SEG' },
+    out: { type: 'path', placeholder: 'FILE', required: true, help: 'output .dcm file' },
+    names: {
+      type: 'path', placeholder: 'FILE',
+      help: 'label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json (its node labels get TG-263 names: malignant -> GTVn, other nodes -> LN); default label_N',
+    },
+    perNode: { type: 'boolean', help: 'one structure per connected node (26-connected) of each label: GTVn_01, GTVn_02, ...' },
+    instances: {
+      type: 'path', placeholder: 'FILE',
+      help: '<labels> is an instance map; FILE gives each instance\'s class: {"instances": {"1": 2, "2": "LN"}} (a label, named through --names, or a name)',
+    },
+  },
+  examples: [
+    'nodal export labels.nii.gz --reference ct/ --format rtstruct --out rtstruct.dcm --names labels.json',
+    'nodal export labels.nii.gz --reference ct/ --format seg --out seg.dcm --per-node',
+  ],
+  async run({ values, positionals: [labels] }) {
+    if (values.instances !== undefined && values.perNode) throw usageError('export', '--per-node and --instances exclude each other (instances are already nodes)')
+    const set = await exportStructures(labels, values.reference, values.out, {
+      format: values.format,
       names: values.names,
       instances: values.instances,
-      perNode: values['per-node'],
+      perNode: values.perNode,
     })
     const what = values.format === 'rtstruct' ? 'ROI' : 'segment'
     console.log(`wrote ${values.out} (${set.structures.length} ${what}${set.structures.length === 1 ? '' : 's'}: ${set.structures.map((s) => s.name).join(', ')})`)
     return 0
   },
-}
+})

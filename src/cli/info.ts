@@ -2,37 +2,33 @@ import { readVolume } from '../io/index.js'
 import { orientationCode, isOblique } from '../volume/orient.js'
 import { intensityStats } from '../volume/stats.js'
 import { Volume } from '../volume/volume.js'
-import { Command, parseCommandLine, usageError } from './command.js'
+import { defineCommand } from './options.js'
 
-export const infoCommand: Command = {
+export const infoCommand = defineCommand({
   name: 'info',
-  summary: 'describe a scan: grid, orientation, data type, intensities, DICOM series',
-  help: `usage: nodal info <file|dicom-folder> [--json] [--series UID]
-
-Prints shape, spacing (mm), origin (LPS mm, centre of the first voxel), the LPS direction of each
+  usage: 'nodal info <file|dicom-folder> [--json] [--series UID]',
+  description: `Prints shape, spacing (mm), origin (LPS mm, centre of the first voxel), the LPS direction of each
 voxel axis, data type, modality, orientation code, intensity min/max/percentiles, and for a DICOM
-folder the series read and the other series found.
-
-options:
-  --json          one JSON object (keys: shape spacing origin axes dtype modality orientation min max
-                  mean std percentiles, and series/other_series for DICOM)
-  --series UID    DICOM: read this SeriesInstanceUID (default: the largest CT series)
-
-example:
-  nodal info ../shared/data/ct/chest_ct_1p5mm.nii.gz
-  nodal info ./patient01/CT --json`,
-  async run(argv) {
-    const { values, positionals } = parseCommandLine('info', argv, {
-      json: { type: 'boolean' },
-      series: { type: 'string' },
-    })
-    if (positionals.length !== 1) throw usageError('info', 'give exactly one file or DICOM folder')
-    const vol = await readVolume(positionals[0], { seriesUid: values.series })
+folder the series read and the other series found.`,
+  positionals: { name: 'file or DICOM folder', min: 1, max: 1 },
+  options: {
+    json: {
+      type: 'boolean',
+      help: 'one JSON object (keys: shape spacing origin axes dtype modality orientation min max mean std percentiles, and series/other_series for DICOM)',
+    },
+    series: { type: 'string', placeholder: 'UID', help: 'DICOM: read this SeriesInstanceUID (default: the largest CT series)' },
+  },
+  examples: [
+    'nodal info ../shared/data/ct/chest_ct_1p5mm.nii.gz',
+    'nodal info ./patient01/CT --json',
+  ],
+  async run({ values, positionals: [path] }) {
+    const vol = await readVolume(path, { seriesUid: values.series })
     const report = describeVolume(vol)
-    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(positionals[0], report))
+    console.log(values.json ? JSON.stringify(report, null, 2) : formatReport(path, report))
     return 0
   },
-}
+})
 
 export function describeVolume(vol: Volume) {
   const stats = intensityStats(vol.data)

@@ -1,15 +1,10 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+import { join } from 'node:path'
+import { caseName, VOLUME_EXTENSIONS } from '../dataset/layout.js'
 import { NodalError } from '../errors.js'
 
-const VOLUME_EXTENSIONS = ['.nii.gz', '.nii', '.nrrd', '.nhdr', '.mha', '.mhd']
-
-/** A case name from a file name: the name without its volume extension. */
-export function caseName(file: string): string {
-  const name = basename(file)
-  const ext = VOLUME_EXTENSIONS.find((e) => name.toLowerCase().endsWith(e))
-  return ext ? name.slice(0, -ext.length) : name
-}
+/** Kept here for older imports; both live in src/dataset/layout.ts. */
+export { caseName, VOLUME_EXTENSIONS }
 
 /** Volume files of a folder keyed by case name (a single file gives one entry). */
 export function listVolumes(path: string, what: string): Map<string, string> {

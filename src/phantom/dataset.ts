@@ -1,16 +1,17 @@
 /**
- * Writes an nnU-Net v2 raw dataset (imagesTr, labelsTr, dataset.json) plus nodal's instance maps
+ * Writes an nnU-Net v2 raw dataset (the layout of src/dataset) plus nodal's instance maps
  * and node records (instancesTr), PET on its own grid (petTr) and previews. Everything is written
  * into a temporary folder beside the target and renamed into place at the end, so a failure never
  * leaves a dataset that looks whole.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
+import { imageFileName, IMAGES_DIR, INSTANCES_DIR, LABELS, labelFileName, LABELS_DIR, writeDatasetJson } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
 import { encodeNifti } from '../io/nifti.js'
 import { Volume } from '../volume/volume.js'
 
-export const LABELS = { background: 0, benign_node: 1, malignant_node: 2 } as const
+export { LABELS }
 
 export interface CaseFiles {
   name: string
@@ -37,14 +38,14 @@ export class DatasetWriter {
     }
     mkdirSync(dirname(this.target), { recursive: true })
     this.tmp = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tmp-`))
-    for (const sub of ['imagesTr', 'labelsTr', 'instancesTr']) mkdirSync(join(this.tmp, sub))
+    for (const sub of [IMAGES_DIR, LABELS_DIR, INSTANCES_DIR]) mkdirSync(join(this.tmp, sub))
   }
 
   writeCase(c: CaseFiles): void {
-    c.channels.forEach((vol, ch) => this.put(join('imagesTr', `${c.name}_${String(ch).padStart(4, '0')}.nii.gz`), encodeNifti(vol, true)))
-    this.put(join('labelsTr', `${c.name}.nii.gz`), encodeNifti(c.labels, true))
-    this.put(join('instancesTr', `${c.name}.nii.gz`), encodeNifti(c.instances, true))
-    this.put(join('instancesTr', `${c.name}.json`), JSON.stringify(c.record, null, 2) + '\n')
+    c.channels.forEach((vol, ch) => this.put(join(IMAGES_DIR, imageFileName(c.name, ch)), encodeNifti(vol, true)))
+    this.put(join(LABELS_DIR, labelFileName(c.name)), encodeNifti(c.labels, true))
+    this.put(join(INSTANCES_DIR, labelFileName(c.name)), encodeNifti(c.instances, true))
+    this.put(join(INSTANCES_DIR, `${c.name}.json`), JSON.stringify(c.record, null, 2) + '\n')
     if (c.petNative) this.put(join('petTr', `${c.name}.nii.gz`), encodeNifti(c.petNative, true))
     if (c.preview) this.put(join('preview', `${c.name}.png`), c.preview)
     this.names.push(c.name)
@@ -52,16 +53,14 @@ export class DatasetWriter {
 
   /** Writes dataset.json and moves the finished dataset into place. */
   finish(channelNames: Record<string, string>, extra: Record<string, unknown>): void {
-    const dataset = {
-      channel_names: channelNames,
+    writeDatasetJson(this.tmp, {
+      channelNames,
       labels: LABELS,
       numTraining: this.names.length,
-      file_ending: '.nii.gz',
-      name: extra.name,
-      description: extra.description,
-      nodal: extra.nodal,
-    }
-    this.put('dataset.json', JSON.stringify(dataset, null, 2) + '\n')
+      name: extra.name as string | undefined,
+      description: extra.description as string | undefined,
+      extra: { nodal: extra.nodal },
+    })
     if (existsSync(this.target)) rmSync(this.target, { recursive: true }) // an empty folder (checked above)
     renameSync(this.tmp, this.target)
   }

@@ -35,6 +35,29 @@ export abstract class Optimizer {
 
   /** Frees the optimizer's state tensors. */
   abstract dispose(): void
+
+  /** The state as named tensors (as torch's optimizer.state_dict()), for checkpoints; shared, not copied. */
+  abstract stateTensors(): Map<string, Tensor>
+
+  /** Restores stateTensors() of an optimizer over the same parameters (copies the values in). */
+  abstract loadStateTensors(state: Map<string, Tensor>): void
+
+  /** Steps taken (Adam's bias correction depends on it). */
+  get stepCount(): number {
+    return this.steps
+  }
+
+  set stepCount(n: number) {
+    this.steps = n
+  }
+}
+
+/** Copies `source` into a kept tensor (or into `into` when it exists). */
+function restored(into: Tensor | null, source: Tensor | undefined): Tensor | null {
+  if (!source) return into
+  if (!into) return keep(source.clone())
+  noGrad(() => into.copy_(source))
+  return into
 }
 
 function stateLike(p: Tensor): Tensor {
@@ -74,6 +97,16 @@ export class SGD extends Optimizer {
 
   dispose(): void {
     for (const b of this.#momentumBuffers) b?.dispose()
+  }
+
+  stateTensors(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>()
+    this.#momentumBuffers.forEach((b, i) => { if (b) out.set(`momentum.${i}`, b) })
+    return out
+  }
+
+  loadStateTensors(state: Map<string, Tensor>): void {
+    this.#momentumBuffers.forEach((b, i) => { this.#momentumBuffers[i] = restored(b, state.get(`momentum.${i}`)) })
   }
 }
 
@@ -119,6 +152,18 @@ export class Adam extends Optimizer {
 
   dispose(): void {
     for (const t of [...this.#expAvg, ...this.#expAvgSq]) t.dispose()
+  }
+
+  stateTensors(): Map<string, Tensor> {
+    const out = new Map<string, Tensor>()
+    this.#expAvg.forEach((t, i) => out.set(`exp_avg.${i}`, t))
+    this.#expAvgSq.forEach((t, i) => out.set(`exp_avg_sq.${i}`, t))
+    return out
+  }
+
+  loadStateTensors(state: Map<string, Tensor>): void {
+    this.#expAvg.forEach((t, i) => restored(t, state.get(`exp_avg.${i}`)))
+    this.#expAvgSq.forEach((t, i) => restored(t, state.get(`exp_avg_sq.${i}`)))
   }
 }
 

@@ -3,6 +3,7 @@
  * a binary mask on the reference grid with a name, a colour and a clinical type.
  */
 import { readFileSync } from 'node:fs'
+import { labelSetFrom } from '../../dataset/labels.js'
 import { badInput } from '../../errors.js'
 import { connectedComponents } from '../../volume/components.js'
 import { resampleTo } from '../../volume/resample.js'
@@ -35,7 +36,8 @@ export type LabelNames = Map<number, string>
 
 /**
  * Reads `{"1": "LN", ...}` or an nnU-Net dataset.json (`"labels": {"background": 0, "LN": 1}`).
- * Region-based labels (arrays of values) are skipped. A dataset's label names are turned into their
+ * A dataset's labels are read by labelSetFrom (src/dataset), except that region-based labels (arrays
+ * of values) are skipped rather than refused. A dataset's label names are turned into their
  * AAPM TG-263 names where one applies (see tg263NodeNames); an explicit {"1": ...} map is kept as given.
  */
 export function readLabelNames(file: string): LabelNames {
@@ -46,11 +48,11 @@ export function readLabelNames(file: string): LabelNames {
     throw badInput(file, `is not readable JSON (${(e as Error).message.split('\n')[0]})`)
   }
   const names: LabelNames = new Map()
-  if (json && typeof json.labels === 'object') {
-    for (const [name, value] of Object.entries(json.labels)) {
-      if (typeof value === 'number' && value !== 0) names.set(value, name)
-      if (typeof value === 'string' && /^\d+$/.test(value) && Number(value) !== 0) names.set(Number(value), name)
-    }
+  const isDataset = !!json && typeof json.labels === 'object' && json.labels !== null
+  if (isDataset) {
+    // Regions name groups of label values, not values of the map: skipped (labelSetFrom refuses them).
+    const plain = Object.fromEntries(Object.entries(json.labels).filter(([, value]) => !Array.isArray(value)))
+    for (const [value, name] of labelSetFrom({ labels: plain }, file).names) if (value !== 0) names.set(value, name)
   } else if (json && typeof json === 'object') {
     for (const [key, name] of Object.entries(json)) {
       if (!/^\d+$/.test(key) || typeof name !== 'string') throw badInput(file, `expected {"1": "name", ...}, found key "${key}"`)
@@ -58,7 +60,7 @@ export function readLabelNames(file: string): LabelNames {
     }
   }
   if (names.size === 0) throw badInput(file, 'names no labels')
-  return json && typeof json.labels === 'object' ? tg263NodeNames(names) : names
+  return isDataset ? tg263NodeNames(names) : names
 }
 
 /**

@@ -1,0 +1,98 @@
+/**
+ * A model bundle: the folder `nodal train` writes and `nodal predict` reads, which a user can copy
+ * anywhere. Its file names live here and nowhere else (as transformers.js keeps config.json and friends
+ * in one module), and model.json is read through one versioned, checked schema.
+ *
+ *   model.json            format, version, plans, channels and their normalisation, classes, network,
+ *                         per-fold validation metrics and training time
+ *   fold_<k>.onnx         the network without its deep-supervision heads (ONNX Runtime, no libtorch)
+ *   fold_<k>.safetensors  the weights (for fine-tuning, or for Python)
+ *   card.md               data, settings, time, measured metrics, intended use and limits
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { NodalError } from '../errors.js'
+import type { Plans } from '../plan/plans.js'
+import type { Normalization } from '../preprocess/normalize.js'
+
+export const MODEL_JSON = 'model.json'
+export const CARD = 'card.md'
+export const BUNDLE_FORMAT = 'nodal-model'
+export const BUNDLE_VERSION = 1
+
+export function onnxFile(fold: number | 'all'): string {
+  return `fold_${fold}.onnx`
+}
+
+export function weightsFile(fold: number | 'all'): string {
+  return `fold_${fold}.safetensors`
+}
+
+export interface OutputClass {
+  /** Network output channel. */
+  index: number
+  name: string
+  /** The dataset label values this class stands for. */
+  dataset_labels: number[]
+}
+
+export interface FoldRecord {
+  fold: number | 'all'
+  onnx: string
+  weights: string
+  iterations: number
+  training_seconds: number
+  validation_cases: number
+  validation: Record<string, number | number[] | null> | null
+}
+
+export interface ModelJson {
+  format: typeof BUNDLE_FORMAT
+  version: number
+  name: string
+  created: string
+  nodal_version: string
+  target: string
+  /** Output channels of the network, background first. */
+  classes: OutputClass[]
+  channels: { name: string; normalization: Normalization }[]
+  network: { name: string; config: Record<string, unknown> }
+  patch_size: [number, number, number]
+  target_spacing: [number, number, number]
+  loss: string
+  plans: Plans
+  folds: FoldRecord[]
+  /** True when the model learned from synthetic data only. */
+  synthetic_training_data: boolean
+  intended_use: string
+}
+
+function fail(dir: string, problem: string): never {
+  throw new NodalError('bad-model', `${dir}: ${problem}`)
+}
+
+/** Reads and checks model.json, and that every fold's ONNX file is there. */
+export function readBundle(dir: string): ModelJson {
+  const path = join(dir, MODEL_JSON)
+  if (!existsSync(path)) fail(dir, `not a model bundle (no ${MODEL_JSON})`)
+  let json: ModelJson
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8')) as ModelJson
+  } catch (e) {
+    fail(dir, `${MODEL_JSON} is not valid JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+  if (json.format !== BUNDLE_FORMAT) fail(dir, `${MODEL_JSON} is not a nodal model (format ${JSON.stringify(json.format)})`)
+  if (json.version !== BUNDLE_VERSION) fail(dir, `model format version ${json.version}; this nodal reads version ${BUNDLE_VERSION}`)
+  if (!Array.isArray(json.folds) || json.folds.length === 0) fail(dir, `${MODEL_JSON} lists no trained folds`)
+  if (!Array.isArray(json.classes) || json.classes.length < 2) fail(dir, `${MODEL_JSON} needs at least two output classes`)
+  if (!Array.isArray(json.channels) || json.channels.length === 0) fail(dir, `${MODEL_JSON} lists no input channels`)
+  for (const f of json.folds) if (!existsSync(join(dir, f.onnx))) fail(dir, `${f.onnx} is missing`)
+  return json
+}
+
+/** Writes model.json atomically. */
+export function writeModelJson(dir: string, json: ModelJson): void {
+  const path = join(dir, MODEL_JSON)
+  writeFileSync(`${path}.tmp`, JSON.stringify(json, null, 2) + '\n')
+  renameSync(`${path}.tmp`, path)
+}

@@ -1,0 +1,191 @@
+/**
+ * The training loop of one fold: batches from the loader, steps, poly learning rate, an epoch's log row and
+ * checkpoint every `epochIterations`, validation on whole held-out cases every `validateEveryMinutes` and at
+ * the end, the best checkpoint by validation Dice. With a time budget the number of iterations is fixed once,
+ * from the measured speed of the first iterations, and stored in the checkpoint, so a resumed run keeps the
+ * same learning-rate schedule.
+ */
+import { existsSync, mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { NodalError } from '../errors.js'
+import { buildModel, type UNet } from '../models/index.js'
+import type { Plans } from '../plan/plans.js'
+import { type CacheHeader } from '../preprocess/cache.js'
+import { normalizedFloor } from '../preprocess/normalize.js'
+import { SGD, manualSeed, polySchedule, setNumThreads, tensor, tidy } from '../torch/index.js'
+import { defaultAugmentOptions } from './augment/index.js'
+import { type LoopState, loadCheckpoint, saveCheckpoint } from './checkpoint.js'
+import { BatchLoader } from './loader.js'
+import { TrainingLog } from './log.js'
+import { lossByName } from './loss.js'
+import { regionFor, type Target } from './sampler.js'
+import { trainStep } from './step.js'
+import { type ValidationResult, validate } from './validate.js'
+
+export const CHECKPOINT_LAST = 'checkpoint_last.safetensors'
+export const CHECKPOINT_BEST = 'checkpoint_best.safetensors'
+export const TRAINING_LOG = 'training_log.csv'
+export const TRAINING_PLOT = 'training_progress.png'
+export const INTERIM_VALIDATION_CASES = 3
+
+export interface FoldTraining {
+  plans: Plans
+  cacheDir: string
+  train: CacheHeader[]
+  val: CacheHeader[]
+  /** Output folder of this fold (checkpoints, log, plot). */
+  out: string
+  network: string
+  target: Target
+  classes: number
+  lookup: Uint8Array
+  malignant: number[]
+  loss: string
+  /** Fixed iteration count, or a wall-time budget. */
+  iterations?: number
+  minutes?: number
+  resume: boolean
+  seed: number
+  threads: number
+  workers: number
+  augment: boolean
+  epochIterations: number
+  validateEveryMinutes: number
+  onProgress?: (p: { iteration: number; total: number; loss: number; startIteration: number; validation: ValidationResult | null }) => void
+  onValidation?: (done: number, total: number) => void
+  log?: (line: string) => void
+  /** Stop cleanly (checkpoint written) when this returns true, e.g. after SIGINT. */
+  shouldStop?: () => boolean
+}
+
+export interface FoldResult {
+  model: UNet
+  state: LoopState
+  validation: ValidationResult | null
+  stopped: boolean
+}
+
+function settingsOf(t: FoldTraining): Record<string, unknown> {
+  return { network: t.network, target: t.target, loss: t.loss, classes: t.classes, patch: t.plans.patch_size, batch: t.plans.batch_size, seed: t.seed, augment: t.augment }
+}
+
+export async function trainFold(t: FoldTraining): Promise<FoldResult> {
+  if (t.train.length === 0) throw new NodalError('bad-dataset', 'no training cases in this fold')
+  mkdirSync(t.out, { recursive: true })
+  setNumThreads(t.threads)
+  manualSeed(t.seed)
+  const model = buildModel(t.network as 'unet', { ...t.plans.network.config, numClasses: t.classes }) as UNet
+  const p = t.plans.training
+  const optimizer = new SGD(model.parameters(), { lr: p.initial_lr, momentum: p.momentum, nesterov: p.nesterov, weightDecay: p.weight_decay })
+  const last = join(t.out, CHECKPOINT_LAST)
+  let state: LoopState
+  if (t.resume && existsSync(last)) {
+    state = await loadCheckpoint(last, model, optimizer)
+    const changed = Object.entries(settingsOf(t)).filter(([k, v]) => JSON.stringify(state.settings[k]) !== JSON.stringify(v)).map(([k]) => k)
+    if (changed.length) throw new NodalError('bad-resume', `${last}: was trained with other ${changed.join(', ')}; resume with the same settings or train into another --out`)
+    t.log?.(`resuming at iteration ${state.iteration} of ${state.totalIterations}`)
+  } else {
+    if (existsSync(last)) throw new NodalError('bad-output', `${t.out}: holds a checkpoint already; add --resume to continue it, or choose another --out`)
+    state = { iteration: 0, totalIterations: t.iterations ?? 0, seed: t.seed, elapsedSeconds: 0, bestMetric: null, bestIteration: null, settings: settingsOf(t) }
+  }
+  const log = new TrainingLog(join(t.out, TRAINING_LOG), join(t.out, TRAINING_PLOT))
+  log.load(state.iteration)
+  const patch = t.plans.patch_size
+  const pad = t.plans.channels.map((c) => { const f = normalizedFloor(c.normalization); return Number.isFinite(f) ? f : 0 })
+  const inPlaneOnly = Math.max(...t.plans.target_spacing) / Math.min(...t.plans.target_spacing) > 3
+  const loader = new BatchLoader({
+    cacheDir: t.cacheDir, cases: t.train, seed: t.seed, pad, lookup: t.lookup, workers: t.workers,
+    augment: t.augment ? defaultAugmentOptions(t.plans.target_spacing) : null,
+    sampler: { patch, batch: t.plans.batch_size, oversampling: p.foreground_oversampling, region: t.augment ? regionFor(patch, inPlaneOnly) : patch, malignant: t.malignant, target: t.target },
+  }, state.iteration)
+  const lossFn = lossByName(t.loss, t.classes, t.plans.target_spacing)
+  const validation = { cacheDir: t.cacheDir, cases: t.val, patch, classes: t.classes, lookup: t.lookup, pad, skipBelow: pad[0]! + 1e-3, onCase: t.onValidation }
+  const sessionStart = performance.now()
+  const startIteration = state.iteration
+  const elapsed = () => state.elapsedSeconds + (performance.now() - sessionStart) / 1000
+  let lastValidation = performance.now()
+  let latest: ValidationResult | null = null
+  let lossSum = 0, lossCount = 0, epochStart = performance.now(), epochStartIteration = state.iteration
+  let stopped = false
+  try {
+    while (state.totalIterations === 0 || state.iteration < state.totalIterations) {
+      if (t.shouldStop?.()) {
+        stopped = true
+        await saveCheckpoint(last, model, optimizer, { ...state, elapsedSeconds: elapsed() })
+        break
+      }
+      const batch = await loader.take()
+      const lr = polySchedule(p.initial_lr, Math.max(state.totalIterations, 1))(state.iteration)
+      optimizer.lr = lr
+      const value = await stepOn(model, optimizer, batch, patch, t, lossFn, state)
+      lossSum += value
+      lossCount++
+      state.iteration++
+      if (state.totalIterations === 0 && state.iteration === 20) state.totalIterations = budgetIterations(t, state, elapsed(), sessionStart)
+      const epochDone = state.iteration % t.epochIterations === 0 || state.iteration === state.totalIterations
+      if (!epochDone) {
+        t.onProgress?.({ iteration: state.iteration, total: state.totalIterations || state.iteration + 1, loss: value, startIteration, validation: latest })
+        continue
+      }
+      const validateNow = state.iteration === state.totalIterations || performance.now() - lastValidation > t.validateEveryMinutes * 60_000
+      if (validateNow && t.val.length) {
+        // on the way, a few cases are enough to follow progress; all of them at the end
+        const cases = state.iteration === state.totalIterations ? t.val : t.val.slice(0, INTERIM_VALIDATION_CASES)
+        latest = await validate(model, { ...validation, cases })
+        lastValidation = performance.now()
+      }
+      const seconds = (performance.now() - epochStart) / 1000
+      log.add({
+        iteration: state.iteration, epoch: Math.ceil(state.iteration / t.epochIterations), loss: lossSum / lossCount, lr,
+        iterations_per_second: (state.iteration - epochStartIteration) / seconds, elapsed_seconds: Math.round(elapsed()),
+        ...(validateNow && latest ? validationColumns(latest) : {}),
+      })
+      lossSum = 0; lossCount = 0; epochStart = performance.now(); epochStartIteration = state.iteration
+      if (validateNow && latest && (state.bestMetric === null || latest.mean_dice > state.bestMetric)) {
+        state.bestMetric = latest.mean_dice
+        state.bestIteration = state.iteration
+        state.elapsedSeconds = elapsed()
+        await saveCheckpoint(join(t.out, CHECKPOINT_BEST), model, optimizer, state)
+      }
+      const saved = { ...state, elapsedSeconds: elapsed() }
+      await saveCheckpoint(last, model, optimizer, saved)
+      log.write(`${t.network}, target ${t.target}, loss ${t.loss}`)
+      t.onProgress?.({ iteration: state.iteration, total: state.totalIterations, loss: value, startIteration, validation: latest })
+    }
+  } finally {
+    await loader.close()
+    optimizer.dispose()
+  }
+  state.elapsedSeconds = elapsed()
+  return { model, state, validation: latest, stopped }
+}
+
+async function stepOn(model: UNet, optimizer: SGD, batch: { image: Float32Array; label: Uint8Array }, patch: number[], t: FoldTraining, lossFn: ReturnType<typeof lossByName>, state: LoopState): Promise<number> {
+  const b = t.plans.batch_size
+  const channels = t.plans.channels.length
+  const x = tensor(batch.image, [b, channels, ...patch])
+  const y = tidy(() => tensor(batch.label, [b, ...patch]).long())
+  try {
+    return await trainStep(model, optimizer, x, y, lossFn, state.totalIterations ? state.iteration / state.totalIterations : 0)
+  } finally {
+    x.dispose()
+    y.dispose()
+  }
+}
+
+/** Iterations that fit the budget, from the speed of the first iterations (validation takes ~10%). */
+function budgetIterations(t: FoldTraining, state: LoopState, elapsedSeconds: number, sessionStart: number): number {
+  const perIteration = (performance.now() - sessionStart) / 1000 / state.iteration
+  const remaining = (t.minutes ?? 60) * 60 * 0.9 - elapsedSeconds
+  const total = state.iteration + Math.max(0, Math.floor(remaining / perIteration))
+  const epochs = Math.max(1, Math.round(total / t.epochIterations))
+  t.log?.(`budget of ${t.minutes} min: ${(perIteration * 1000).toFixed(0)} ms per iteration -> ${epochs * t.epochIterations} iterations`)
+  return epochs * t.epochIterations
+}
+
+function validationColumns(v: ValidationResult) {
+  return {
+    val_dice: v.mean_dice, val_sensitivity: v.sensitivity, val_fp_per_scan: v.fp_per_scan,
+    val_sensitivity_10mm: v.sensitivity_10mm, val_fp_per_scan_10mm: v.fp_per_scan_10mm,
+  }
+}
