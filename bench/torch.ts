@@ -17,9 +17,10 @@ import * as ort from 'onnxruntime-node'
 import { NodalError } from '../src/errors.js'
 import { exportOnnx } from '../src/export/index.js'
 import { UNet, buildModel, defaultUNetConfig, type UNetConfig } from '../src/models/index.js'
-import { deepSupervisionLoss, diceCeLoss } from '../src/train/losses/index.js'
+import { diceCeLoss } from '../src/train/losses/index.js'
+import { trainStep } from '../src/train/step.js'
 import {
-  F, SGD, type Tensor, countFlops, getNumThreads, manualSeed, noGrad, randint, randn, setNumThreads, tidy, torchVersion,
+  SGD, type Tensor, countFlops, getNumThreads, manualSeed, noGrad, randint, randn, setNumThreads, tidy, torchVersion,
 } from '../src/torch/index.js'
 
 export interface TorchBenchOptions {
@@ -72,13 +73,6 @@ function repoRoot(): string {
   return dir
 }
 
-function downsampledTargets(model: UNet, x: Tensor, target: Tensor): Tensor[] {
-  const sizes = noGrad(() => tidy(() => model.forwardDeep(x).map((o) => o.shape.slice(2))))
-  return sizes.map((size) => (size.join() === target.shape.slice(1).join()
-    ? target
-    : noGrad(() => F.interpolate(target.unsqueeze(1).float(), size, 'nearest').squeeze(1).long())))
-}
-
 /** bench/torch_reference.py as a child process answering "step" / "infer" with milliseconds. */
 class PythonReference {
   private readonly lines: AsyncIterableIterator<string>
@@ -119,12 +113,10 @@ class PythonReference {
   }
 }
 
-function nodalStep(model: UNet, optimizer: SGD, x: Tensor, targets: Tensor[]): number {
+/** The training step nodal train runs (src/train/step.ts), timed. */
+async function nodalStep(model: UNet, optimizer: SGD, x: Tensor, target: Tensor): Promise<number> {
   const start = performance.now()
-  model.train()
-  optimizer.zeroGrad()
-  tidy(() => deepSupervisionLoss(model.forwardDeep(x), targets, (z, t) => diceCeLoss(z, t)).backward())
-  optimizer.step()
+  await trainStep(model, optimizer, x, target, (z, t) => diceCeLoss(z, t), 0)
   return performance.now() - start
 }
 
@@ -148,11 +140,11 @@ interface Timings {
 }
 
 /** Alternates nodal and PyTorch, step by step, then inference by inference; warm-up rounds are dropped. */
-async function interleaved(model: UNet, x: Tensor, targets: Tensor[], python: PythonReference, options: TorchBenchOptions): Promise<Timings> {
+async function interleaved(model: UNet, x: Tensor, target: Tensor, python: PythonReference, options: TorchBenchOptions): Promise<Timings> {
   const optimizer = new SGD(model.parameters(), { lr: 0.01, momentum: 0.99, nesterov: true, weightDecay: 3e-5 })
   const t: Timings = { nodalStep: [], pytorchStep: [], nodalInfer: [], pytorchInfer: [], output: new Float32Array() as Float32Array }
   for (let i = 0; i < options.warmup + options.steps; i++) {
-    const mine = nodalStep(model, optimizer, x, targets)
+    const mine = await nodalStep(model, optimizer, x, target)
     const theirs = await python.run('step')
     if (i >= options.warmup) {
       t.nodalStep.push(mine)
@@ -201,7 +193,7 @@ export async function benchTorch(options: TorchBenchOptions): Promise<TorchBench
   const config = defaultUNetConfig(patch, 1, 2)
   const model = buildModel('unet', config) as UNet
   const x = randn([1, 1, ...patch])
-  const targets = downsampledTargets(model, x, randint(0, 2, [1, ...patch]))
+  const target = randint(0, 2, [1, ...patch])
   const python = await PythonReference.start(config, patch, options.threads)
   const parameters = model.parameters().reduce((n, p) => n + p.numel, 0)
   let timings: Timings
@@ -209,7 +201,7 @@ export async function benchTorch(options: TorchBenchOptions): Promise<TorchBench
     if (python.ready.parameters !== parameters || python.ready.threads !== options.threads) {
       throw new NodalError('bench-mismatch', `PyTorch reference differs: ${python.ready.parameters} parameters / ${python.ready.threads} threads, nodal ${parameters} / ${options.threads}`)
     }
-    timings = await interleaved(model, x, targets, python, options)
+    timings = await interleaved(model, x, target, python, options)
   } finally {
     python.close()
   }

@@ -9,9 +9,10 @@
  *   fold_<k>.safetensors  the weights (for fine-tuning, or for Python)
  *   card.md               data, settings, time, measured metrics, intended use and limits
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NodalError } from '../errors.js'
+import { writeFileAtomic } from '../io/atomic.js'
 import type { Plans } from '../plan/plans.js'
 import type { Normalization } from '../preprocess/normalize.js'
 
@@ -93,6 +94,5 @@ export function readBundle(dir: string): ModelJson {
 /** Writes model.json atomically. */
 export function writeModelJson(dir: string, json: ModelJson): void {
   const path = join(dir, MODEL_JSON)
-  writeFileSync(`${path}.tmp`, JSON.stringify(json, null, 2) + '\n')
-  renameSync(`${path}.tmp`, path)
+  writeFileAtomic(path, JSON.stringify(json, null, 2) + '\n')
 }

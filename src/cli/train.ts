@@ -31,7 +31,7 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
   positionals: { name: 'dataset folder', min: 1, max: 1 },
   options: {
     plans: { type: 'path', placeholder: 'FILE', help: 'plans.json from nodal plan (default <dataset-dir>/nodal/plans.json)' },
-    fold: { type: 'string', default: '0', placeholder: 'K', help: 'cross-validation fold 0-4, or "all" to train on every case' },
+    fold: { type: 'string', default: '0', placeholder: 'K', help: 'cross-validation fold (0-4 with the 5 folds nodal makes; up to 9 with your own splits_final.json), or "all" to train on every case' },
     model: { type: 'string', choices: Object.keys(NETWORKS) as (keyof typeof NETWORKS)[], default: 'unet', help: 'network' },
     target: { type: 'string', choices: TARGETS, default: 'all-nodes', help: 'what the network segments' },
     loss: { type: 'string', choices: LOSS_NAMES, default: 'dice-ce', help: 'training loss' },
@@ -55,7 +55,7 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
   async run({ values, positionals: [dataset] }) {
     if (values.minutes !== undefined && values.iterations !== undefined) throw new NodalError('usage', 'train: give --minutes or --iterations, not both (see nodal train --help)')
     const fold = values.fold === 'all' ? 'all' : Number(values.fold)
-    if (fold !== 'all' && !(Number.isInteger(fold) && fold >= 0 && fold <= 9)) throw new NodalError('usage', `train: --fold must be 0-4 or all, got '${values.fold}' (see nodal train --help)`)
+    if (fold !== 'all' && !(Number.isInteger(fold) && fold >= 0 && fold <= 9)) throw new NodalError('usage', `train: --fold must be 0-9 or all, got '${values.fold}' (see nodal train --help)`)
     const plansFile = resolve(values.plans ?? join(defaultPlanDir(dataset!), PLANS_FILE))
     if (!existsSync(plansFile)) throw new NodalError('not-found', `${plansFile}: no plans.json (run nodal plan ${dataset} first, or give --plans)`)
     const interrupted = onInterrupt()
@@ -65,7 +65,7 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
       const result = await trainModel({
         planDir: dirname(plansFile), out: values.out, fold, model: values.model, target: values.target, loss: values.loss,
         iterations: values.iterations, minutes: values.iterations === undefined ? values.minutes ?? planMinutes(plansFile) : undefined,
-        resume: values.resume, seed: values.seed, threads: values.threads ?? availableParallelism(), workers: values.workers,
+        resume: values.resume, seed: values.seed, threads: values.threads ?? planThreads(plansFile), workers: values.workers,
         augment: !values.noAugment, epochIterations: values.epoch, validateEveryMinutes: values.validateEvery,
         log: (line) => console.error(line), shouldStop: interrupted.requested,
         onValidation: (done, total) => {
@@ -97,6 +97,11 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
 
 function fmt(v: number | null | undefined): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : 'n/a'
+}
+
+/** The threads the plan was timed with, when --threads is not given. */
+function planThreads(plansFile: string): number {
+  return (JSON.parse(readFileSync(plansFile, 'utf8')) as { budget?: { threads?: number } }).budget?.threads ?? availableParallelism()
 }
 
 /** The plan's budget, when --minutes is not given. */

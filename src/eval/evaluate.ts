@@ -2,9 +2,14 @@
  * `nodal evaluate` as a library call: pairs prediction and ground-truth files by case name, brings
  * each prediction onto its ground truth's grid, and computes voxel, surface, detection and
  * classification metrics, optionally against a second reader too.
+ * A `nodal predict` output folder is read as it is: <pred>/<case>/labels.nii.gz with instances.nii.gz
+ * as the predicted nodes and nodes.json for their scores, its network classes translated to dataset
+ * labels by nodes.json's "classes" (see labelTranslation).
  */
-import { readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
 import { badInput } from '../errors.js'
+import { INSTANCES_FILE, LABELS_FILE, NODES_JSON } from '../infer/outputs.js'
 import { readVolume } from '../io/index.js'
 import { resampleTo } from '../volume/resample.js'
 import { Grid, indexToWorld, sameGrid, Vec3, Volume, worldToIndex } from '../volume/volume.js'
@@ -56,6 +61,15 @@ export interface Evaluation extends Comparison {
   /** With a second reader: model vs reader 1 (= the main result), model vs reader 2, reader 1 vs reader 2. */
   readers: Record<string, Omit<Comparison, 'cases'>> | null
   snapshots: Map<string, SliceSnapshot>
+  /** Where a nodal predict output's classes stand for several dataset labels: how labels were translated. */
+  label_translation?: LabelTranslationReport
+}
+
+export interface LabelTranslationReport {
+  /** Ground-truth (dataset) label -> evaluated label, for the labels that change. */
+  ground_truth: Record<string, number>
+  /** Predicted class index -> evaluated label. */
+  prediction: Record<string, number>
 }
 
 /** The key of the class-agnostic detection group (all evaluated labels together). */
@@ -63,6 +77,8 @@ export const ALL_NODES = 'all'
 
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   const pairs = pairCases(opts.pred, opts.gt, opts.warn)
+  const merging = pairs.find((p) => p.gtLabels)
+  if (merging && opts.labels) opts = { ...opts, labels: [...new Set(opts.labels.map((l) => merging.gtLabels!.get(l) ?? l))].sort((a, b) => a - b) }
   const snapshots = new Map<string, SliceSnapshot>()
   const main = await compare(pairs, opts, { scoresFrom: 'model', snapshots })
   let readers: Evaluation['readers'] = null
@@ -73,34 +89,153 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     if (shared.length < pairs.length) opts.warn(`${pairs.length - shared.length} case(s) have no second-reader file; reader comparisons use ${shared.length}`)
     const modelVsReader1 = shared.length === pairs.length ? main : await compare(shared, opts, { scoresFrom: 'model' })
     const modelVsReader2 = await compare(shared.map((p) => ({ ...p, gt: reader2.get(p.name)! })), opts, { scoresFrom: 'model' })
-    const reader2VsReader1 = await compare(shared.map((p) => ({ ...p, pred: reader2.get(p.name)! })), opts, { scoresFrom: 'none' })
+    // the second reader is read as the ground truth is (dataset labels), not as a predict output
+    const asReader = (p: CasePair): CasePair => ({ name: p.name, gt: p.gt, gtLabels: p.gtLabels, pred: reader2.get(p.name)!, predLabels: p.gtLabels })
+    const reader2VsReader1 = await compare(shared.map(asReader), opts, { scoresFrom: 'none' })
     const drop = ({ cases: _cases, ...rest }: Comparison) => rest
     readers = { model_vs_reader1: drop(modelVsReader1), model_vs_reader2: drop(modelVsReader2), reader2_vs_reader1: drop(reader2VsReader1) }
   }
-  return { ...main, readers, snapshots }
+  const label_translation = merging ? translationReport(merging) : undefined
+  return { ...main, readers, snapshots, ...(label_translation ? { label_translation } : {}) }
 }
 
-interface CasePair {
+/** value -> evaluated label; values not in it are kept. */
+export type LabelMap = Map<number, number>
+
+export interface CasePair {
   name: string
   pred: string
   gt: string
+  /** From a nodal predict case folder: its instance map and nodes.json. */
+  predInstances?: string
+  predNodes?: string
+  /** Translation of the prediction's values (a predict output's class indices) to evaluated labels. */
+  predLabels?: LabelMap
+  /** Translation of ground-truth (dataset) labels, where a predicted class stands for several of them. */
+  gtLabels?: LabelMap
 }
 
-/** Pairs by case name; two single files pair with each other whatever their names. */
+type PredEntry = Omit<CasePair, 'name' | 'gt'>
+
+/**
+ * Pairs by case name; two single files pair with each other whatever their names. A prediction folder
+ * may be a nodal predict output (<pred>/<case>/labels.nii.gz, instances.nii.gz, nodes.json), or one
+ * case folder of it.
+ */
 export function pairCases(pred: string, gt: string, warn: (m: string) => void): CasePair[] {
-  const predFiles = listVolumes(pred, '--pred')
+  const predFiles = new Map<string, PredEntry>([...listVolumes(pred, '--pred')].map(([name, file]) => [name, { pred: file }]))
   const gtFiles = listVolumes(gt, '--gt')
-  if (!statSync(pred).isDirectory() && !statSync(gt).isDirectory()) {
-    return [{ name: caseName(gt), pred, gt }]
+  const predictCases = predictOutputCases(pred)
+  const caseFolder = predictCases !== null && existsSync(join(pred, LABELS_FILE))
+  if (caseFolder) predFiles.clear()
+  for (const [name, entry] of predictCases ?? []) predFiles.set(name, entry)
+  if ((caseFolder || !statSync(pred).isDirectory()) && !statSync(gt).isDirectory()) {
+    return withCommonTranslation([{ ...[...predFiles.values()][0]!, name: caseName(gt), gt }], pred, warn)
   }
   if (gtFiles.size === 0) throw badInput(gt, 'holds no volume file (.nii.gz .nii .nrrd .mha .mhd)')
-  const pairs = [...gtFiles].filter(([name]) => predFiles.has(name)).map(([name, g]) => ({ name, pred: predFiles.get(name)!, gt: g }))
+  const pairs = [...gtFiles].filter(([name]) => predFiles.has(name)).map(([name, g]) => ({ ...predFiles.get(name)!, name, gt: g }))
   if (pairs.length === 0) throw badInput(pred, `no prediction file has the name of a ground-truth case in ${gt}`)
   const missing = [...gtFiles.keys()].filter((name) => !predFiles.has(name))
   if (missing.length) warn(`${missing.length} ground-truth case(s) have no prediction and are left out (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', ...' : ''})`)
   const extra = [...predFiles.keys()].filter((name) => !gtFiles.has(name))
   if (extra.length) warn(`${extra.length} prediction(s) have no ground truth and are left out (${extra.slice(0, 3).join(', ')}${extra.length > 3 ? ', ...' : ''})`)
-  return pairs
+  return withCommonTranslation(pairs, pred, warn)
+}
+
+/** The case folders of a nodal predict output (or the one case folder given), or null when it is none. */
+function predictOutputCases(path: string): Map<string, PredEntry> | null {
+  if (!statSync(path).isDirectory()) return null
+  if (existsSync(join(path, LABELS_FILE))) return new Map([[basename(resolve(path)), predictEntry(path)]])
+  const out = new Map<string, PredEntry>()
+  for (const e of readdirSync(path, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    // a case still being written is <case>.tmp-<pid>
+    if (e.isDirectory() && !/\.tmp-\d+$/.test(e.name) && existsSync(join(path, e.name, LABELS_FILE))) out.set(e.name, predictEntry(join(path, e.name)))
+  }
+  return out.size ? out : null
+}
+
+function predictEntry(dir: string): PredEntry {
+  const instances = join(dir, INSTANCES_FILE), nodes = join(dir, NODES_JSON)
+  const entry: PredEntry = { pred: join(dir, LABELS_FILE) }
+  if (existsSync(instances)) entry.predInstances = instances
+  if (existsSync(nodes)) {
+    entry.predNodes = nodes
+    const t = labelTranslation(readJson(nodes).classes, nodes)
+    if (t) { entry.predLabels = t.pred; if (t.gt.size) entry.gtLabels = t.gt }
+  }
+  return entry
+}
+
+/**
+ * How a nodal predict output's classes (nodes.json "classes": [{index, name, dataset_labels}]) meet
+ * the ground truth's dataset labels: a class standing for one dataset label is that label; the dataset
+ * labels a class stands for together (an all-nodes model's 'node' is benign 1 and malignant 2) are
+ * evaluated as one label, their smallest, in the ground truth too. Null when nothing changes.
+ */
+export function labelTranslation(classes: unknown, file: string): { pred: LabelMap; gt: LabelMap } | null {
+  if (!Array.isArray(classes)) return null
+  const foreground = classes.filter((k) => Number.isInteger(k?.index) && k.index > 0)
+  if (foreground.length === 0) return null
+  const groups: number[][] = []
+  for (const k of foreground) {
+    const labels = k.dataset_labels
+    if (!Array.isArray(labels) || labels.length === 0 || !labels.every((l: unknown) => Number.isInteger(l) && (l as number) > 0)) {
+      throw badInput(file, `class ${k.index} (${k.name}) has no dataset_labels to evaluate it against`)
+    }
+    // classes that share a dataset label fall into one group
+    const joined = groups.filter((g) => labels.some((l: number) => g.includes(l)))
+    const merged = [...new Set([...labels, ...joined.flat()])]
+    for (const g of joined) groups.splice(groups.indexOf(g), 1)
+    groups.push(merged)
+  }
+  const gt: LabelMap = new Map()
+  for (const g of groups) for (const l of g) if (l !== Math.min(...g)) gt.set(l, Math.min(...g))
+  const pred: LabelMap = new Map(foreground.map((k) => [k.index, Math.min(...groups.find((g) => g.includes(k.dataset_labels[0]))!)]))
+  if (gt.size === 0 && [...pred].every(([index, label]) => index === label)) return null
+  return { pred, gt }
+}
+
+/** One ground-truth translation for every case (predictions of one model); says what is merged. */
+function withCommonTranslation(pairs: CasePair[], pred: string, warn: (m: string) => void): CasePair[] {
+  const key = (m: LabelMap | undefined) => JSON.stringify([...(m ?? [])].sort((a, b) => a[0] - b[0]))
+  const first = pairs.find((p) => p.gtLabels)
+  if (!first) return pairs
+  const differing = pairs.find((p) => p.predNodes && key(p.gtLabels) !== key(first.gtLabels))
+  if (differing) throw badInput(pred, `holds predictions of models with different classes (${first.name}, ${differing.name}); evaluate them separately`)
+  const byTarget = new Map<number, number[]>()
+  for (const [from, to] of first.gtLabels!) byTarget.set(to, [...(byTarget.get(to) ?? [to]), from])
+  for (const [to, from] of byTarget) {
+    const names = readJson(first.predNodes!).classes.filter((k: { index: number }) => first.predLabels?.get(k.index) === to).map((k: { name: string }) => `'${k.name}'`)
+    warn(`the prediction's class ${names.join(', ')} stands for dataset labels ${from.sort((a, b) => a - b).join(', ')}: ground-truth labels ${from.join(', ')} are evaluated together as label ${to} (all nodes)`)
+  }
+  // a plain label map among them holds dataset labels, translated as the ground truth is
+  return pairs.map((p) => ({ ...p, gtLabels: first.gtLabels, predLabels: p.predNodes ? p.predLabels : first.gtLabels }))
+}
+
+function translationReport(p: CasePair): LabelTranslationReport {
+  return {
+    ground_truth: Object.fromEntries([...p.gtLabels ?? []].map(([from, to]) => [String(from), to])),
+    prediction: Object.fromEntries([...p.predLabels ?? []].map(([from, to]) => [String(from), to])),
+  }
+}
+
+function readJson(file: string): any {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'))
+  } catch (e) {
+    throw badInput(file, `is not valid JSON (${(e as Error).message.split('\n')[0]})`)
+  }
+}
+
+/** A label map with its values translated (a copy), or the map itself without a translation. */
+function relabel(v: Volume, map: LabelMap | undefined): Volume {
+  if (!map || map.size === 0) return v
+  const data = v.data.slice()
+  for (let n = 0; n < data.length; n++) {
+    const to = map.get(data[n])
+    if (to !== undefined) data[n] = to
+  }
+  return v.withData(data)
 }
 
 interface CompareContext {
@@ -122,7 +257,9 @@ async function compare(pairs: CasePair[], opts: EvaluateOptions, ctx: CompareCon
   for (const pair of pairs) outcomes.push(await evaluateCase(pair, opts, ctx))
   const labels = opts.labels ?? [...new Set(outcomes.flatMap((o) => Object.keys(o.result.labels).map(Number)))].sort((a, b) => a - b)
   for (const o of outcomes) fillAbsentLabels(o, labels)
-  const groups = labels.length > 1 ? [...labels.map(String), ALL_NODES] : labels.map(String)
+  // one label that stands for several dataset labels (an all-nodes prediction): also reported as all nodes
+  const allNodes = labels.length > 1 || pairs.some((p) => p.gtLabels)
+  const groups = allNodes ? [...labels.map(String), ALL_NODES] : labels.map(String)
   const detection: Record<string, DetectionReport> = {}
   for (const group of groups) detection[group] = detectionReport(outcomes.map((o) => o.detection.get(group)!))
   const hasClasses = labels.includes(1) && labels.includes(2)
@@ -136,8 +273,8 @@ async function compare(pairs: CasePair[], opts: EvaluateOptions, ctx: CompareCon
 }
 
 async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareContext): Promise<CaseOutcome> {
-  const gt = await readVolume(pair.gt)
-  const { volume: pred, resampled } = onGrid(await readVolume(pair.pred), gt, pair.pred, opts.warn)
+  const gt = relabel(await readVolume(pair.gt), pair.gtLabels)
+  const { volume: pred, resampled } = onGrid(relabel(await readVolume(pair.pred), pair.predLabels), gt, pair.pred, opts.warn)
   const labels = opts.labels ?? presentLabels(gt, pred)
   const result: CaseResult = { case: pair.name, resampled, labels: {}, nodes: {} }
   for (const label of labels) {
@@ -146,7 +283,7 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
   // one label: its nodes are all the nodes, so the class-agnostic group is the same computation
   const groups: [string, number[]][] = labels.map((l) => [String(l), [l]])
   if (labels.length > 1) groups.push([ALL_NODES, labels])
-  const predNodes = ctx.scoresFrom === 'model' ? await modelNodeSource(pair.name, gt, opts) : null
+  const predNodes = ctx.scoresFrom === 'model' ? await modelNodeSource(pair, gt, opts) : null
   const gtInstances = await readInstances(opts.gtInstances, pair.name, gt, opts.warn)
   const detection = new Map<string, CaseDetection>()
   let classified: ClassifiedNode[] = []
@@ -263,8 +400,10 @@ async function readInstances(dir: string | undefined, name: string, gt: Volume, 
   return { volume, attributes: json ? readAttributes(json) : null }
 }
 
-async function modelNodeSource(name: string, gt: Volume, opts: EvaluateOptions) {
-  const instances = await readInstances(opts.predInstances, name, gt, opts.warn)
+/** The prediction's instances and scores: from the options, else from a nodal predict case folder. */
+async function modelNodeSource(pair: CasePair, gt: Volume, opts: EvaluateOptions) {
+  const name = pair.name
+  const instances = opts.predInstances ? await readInstances(opts.predInstances, name, gt, opts.warn) : await predictInstances(pair, gt, opts.warn)
   let attributes = instances?.attributes ?? null
   let probability: Volume | null = null
   if (opts.predScores) {
@@ -280,6 +419,12 @@ async function modelNodeSource(name: string, gt: Volume, opts: EvaluateOptions) 
     }
   }
   return { instances, attributes, probability }
+}
+
+async function predictInstances(pair: CasePair, gt: Volume, warn: (m: string) => void): Promise<InstanceSource | null> {
+  if (!pair.predInstances) return null
+  const volume = onGrid(await readVolume(pair.predInstances), gt, pair.predInstances, warn).volume
+  return { volume, attributes: pair.predNodes ? readAttributes(pair.predNodes) : null }
 }
 
 function readAttributes(file: string): Record<string, InstanceAttributes> {

@@ -38,7 +38,7 @@ export function renderPreview(input: PreviewInput): Buffer {
   return composeRow(panels.map((p) => upscale(p, enlarge)), 4)
 }
 
-interface Plane { u: Vec3; v: Vec3; pixel: number; width: number; height: number; centre: Vec3 }
+export interface Plane { u: Vec3; v: Vec3; pixel: number; width: number; height: number; centre: Vec3 }
 
 /** The world extent (mm) of a volume along L, P and S (axis-aligned bounding box of its voxels). */
 function fieldOfView(vol: Volume): Vec3 {
@@ -78,7 +78,7 @@ function drawPanel(image: Volume, labels: Volume, plane: Plane, lo: number, hi: 
 }
 
 /** Samples a volume on a plane (linear or nearest); points outside the volume read as its minimum. */
-function sampleSlice(vol: Volume, plane: Plane, linear: boolean): Float32Array {
+export function sampleSlice(vol: Volume, plane: Plane, linear: boolean): Float32Array {
   const inv = invert3(scaledAxes(vol))
   const toIndex = (p: Vec3): Vec3 => inv.map((r) => r[0] * (p[0] - vol.origin[0]) + r[1] * (p[1] - vol.origin[1]) + r[2] * (p[2] - vol.origin[2])) as Vec3
   const { width, height, pixel, u, v, centre } = plane

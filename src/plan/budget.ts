@@ -8,7 +8,7 @@ import { cpus } from 'node:os'
 import type { BudgetCandidate, Fingerprint, NetworkPlan, Triple } from './plans.js'
 import { costProxy, unetConfigFor } from './network.js'
 import { coarseSpacing, dataSpacing } from './spacing.js'
-import { timeTrainingStep } from './timing.js'
+import { timeAugmentation, timeTrainingStep } from './timing.js'
 
 export interface BudgetOptions {
   minutes: number
@@ -22,7 +22,7 @@ export interface BudgetOptions {
   trainingFraction?: number
   log?: (line: string) => void
   /** For tests: replaces the real timing. */
-  timeStep?: (network: NetworkPlan, patch: Triple, batch: number) => Promise<number>
+  timeStep?: (network: NetworkPlan, patch: Triple, batch: number, spacing: Triple) => Promise<number>
 }
 
 export interface BudgetChoice {
@@ -71,18 +71,28 @@ function ladder(fp: Fingerprint): Candidate[] {
 export async function chooseConfiguration(fp: Fingerprint, o: BudgetOptions): Promise<BudgetChoice> {
   const log = o.log ?? (() => {})
   const budgetMs = o.minutes * 60_000 * (o.trainingFraction ?? 0.85)
+  // two rungs can give the same network once patches are fitted to the strides (small images): keep the first
+  const fitted = new Set<string>()
   const built = ladder(fp).map((c) => {
     const { config, patch } = unetConfigFor(patchFor(c, fp), c.spacing, c.features, o.inChannels, o.numClasses)
     return { c, patch, network: { name: o.networkName, config }, cost: costProxy(config, patch) * o.batch }
+  }).filter((b) => {
+    const key = JSON.stringify([b.c.spacing, b.patch, b.c.features])
+    if (fitted.has(key)) return false
+    fitted.add(key)
+    return true
   })
-  const time = o.timeStep ?? ((network: NetworkPlan, patch: Triple, batch: number) => timeTrainingStep(network.name, network.config, patch, batch, o.threads))
+  // an iteration = the step + the share of one batch's augmentation that its worker takes from libtorch's cores
+  const augmentShare = (patch: Triple, spacing: Triple) => timeAugmentation(patch, spacing, o.inChannels, o.batch) / Math.max(1, o.threads)
+  const time = o.timeStep ?? (async (network: NetworkPlan, patch: Triple, batch: number, spacing: Triple) =>
+    (await timeTrainingStep(network.name, network.config, patch, batch, o.threads)) + augmentShare(patch, spacing))
   const measured = new Map<number, number>()
   const measure = async (i: number): Promise<number> => {
     if (!measured.has(i)) {
       const b = built[i]!
-      const ms = await time(b.network, b.patch, o.batch)
+      const ms = await time(b.network, b.patch, o.batch, b.c.spacing)
       measured.set(i, ms)
-      log(`  timed ${describe(b.c, b.patch)}: ${ms.toFixed(0)} ms/step -> ${Math.floor(budgetMs / ms)} iterations`)
+      log(`  timed ${describe(b.c, b.patch)}: ${ms.toFixed(0)} ms/iteration (step + augmentation) -> ${Math.floor(budgetMs / ms)} iterations`)
     }
     return measured.get(i)!
   }

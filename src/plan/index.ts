@@ -3,11 +3,12 @@
  * fingerprint (and checked: channels and label on one grid, only declared labels) and once more to be
  * preprocessed with the finished plan.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { checkCaseVolumes, type Dataset, type DatasetCase, readDataset } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
+import { writeFileAtomic } from '../io/atomic.js'
 import { readVolume } from '../io/index.js'
 import { preprocessCase } from '../preprocess/index.js'
 import { writeCachedCase } from '../preprocess/cache.js'
@@ -41,7 +42,7 @@ export interface PlanOptions {
   /** Checked between cases: true stops planning, leaving no partial output. */
   shouldStop?: () => boolean
   /** For tests: replaces the real step timing. */
-  timeStep?: (network: NetworkPlan, patch: Triple, batch: number) => Promise<number>
+  timeStep?: (network: NetworkPlan, patch: Triple, batch: number, spacing: Triple) => Promise<number>
 }
 
 export function defaultPlanDir(dataset: string): string {
@@ -108,8 +109,7 @@ export async function planDataset(o: PlanOptions): Promise<{ plans: Plans; path:
   await writeCache(ds, plans, cacheDir, o)
   mkdirSync(out, { recursive: true })
   const path = join(out, PLANS_FILE)
-  writeFileSync(`${path}.tmp`, JSON.stringify(plans, null, 2) + '\n')
-  renameSync(`${path}.tmp`, path)
+  writeFileAtomic(path, JSON.stringify(plans, null, 2) + '\n')
   return { plans, path }
 }
 

@@ -76,7 +76,8 @@ export interface Plans {
   budget: {
     minutes: number
     threads: number
-    /** Measured on this machine while planning: one training step of the chosen network and batch. */
+    /** Measured on this machine while planning: one training step of the chosen network and batch, plus the
+     *  share of the batch's augmentation (timed on one core) that the augmentation worker takes from the step. */
     measured_step_ms: number
     expected_iterations: number
     min_iterations: number

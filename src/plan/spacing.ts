@@ -26,7 +26,8 @@ export function dataSpacing(fp: Fingerprint): Triple {
     // never finer than the other axes: that would invent resolution the data lacks
     target[worst] = Math.max(quantileSorted(sorted, 0.1), Math.max(...others.map((a) => target[a]!)))
   }
-  return target
+  // NIfTI stores spacing in float32: 0.800000011920929 is 0.8
+  return target.map(round) as Triple
 }
 
 /** The coarsest spacing that keeps `VOXELS_ACROSS_SMALLEST_NODE` voxels across the smallest node class. */

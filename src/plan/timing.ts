@@ -4,7 +4,9 @@
  */
 import { buildModel, type UNet, type UNetConfig } from '../models/index.js'
 import { SGD, manualSeed, randint, randn, setNumThreads } from '../torch/index.js'
+import { augmentPatch, defaultAugmentOptions, gaussian, makeRng } from '../train/augment/index.js'
 import { lossByName } from '../train/loss.js'
+import { regionFor } from '../train/sampler.js'
 import { trainStep } from '../train/step.js'
 import type { Triple } from './plans.js'
 
@@ -31,4 +33,21 @@ export async function timeTrainingStep(networkName: string, config: UNetConfig, 
   }
   times.sort((a, b) => a - b)
   return times[Math.floor(times.length / 2)]!
+}
+
+/**
+ * Milliseconds the augmentation of one batch takes on one core (default augmentation, a seeded mix of
+ * draws, the region the sampler reads), so the plan can charge it: on a machine with few cores the
+ * augmentation worker takes its core from libtorch.
+ */
+export function timeAugmentation(patch: Triple, spacing: Triple, channels: number, batch: number, samples = 6): number {
+  const region = regionFor(patch, Math.max(...spacing) / Math.min(...spacing) > 3)
+  const voxels = region[0] * region[1] * region[2]
+  const rng = makeRng(7)
+  const image = new Float32Array(channels * voxels).map(() => gaussian(rng))
+  const label = new Uint8Array(voxels)
+  const options = defaultAugmentOptions(spacing)
+  const start = performance.now()
+  for (let i = 0; i < samples; i++) augmentPatch({ image, label, channels, shape: region, spacing }, patch, options, makeRng(i))
+  return ((performance.now() - start) / samples) * batch
 }

@@ -7,9 +7,10 @@
  * (the operating system's page cache keeps hot cases in memory). Compressed formats (npz, .nii.gz) would
  * spend the augmentation workers' time on decompression, and Node has no memory mapping of its own.
  */
-import { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { NodalError } from '../errors.js'
+import { writeFileAtomic } from '../io/atomic.js'
 import { connectedComponents } from '../volume/components.js'
 import type { PreprocessedCase, PreprocessRecord, Triple } from './index.js'
 
@@ -36,18 +37,12 @@ export function cachePaths(dir: string, name: string) {
   return { image: join(dir, `${name}.image.f32`), label: join(dir, `${name}.label.u8`), header: join(dir, `${name}.json`) }
 }
 
-function writeAtomic(path: string, data: Uint8Array | string): void {
-  const tmp = `${path}.tmp-${process.pid}`
-  writeFileSync(tmp, data)
-  renameSync(tmp, path)
-}
-
 /** Writes one case (header last, so a header on disk means its data is whole). */
 export function writeCachedCase(dir: string, name: string, c: PreprocessedCase, ignore: number | null): CacheHeader {
   if (!c.label) throw new NodalError('bad-dataset', `${name}: a training case needs labels`)
   const paths = cachePaths(dir, name)
-  writeAtomic(paths.image, new Uint8Array(c.image.buffer, c.image.byteOffset, c.image.byteLength))
-  writeAtomic(paths.label, c.label)
+  writeFileAtomic(paths.image, new Uint8Array(c.image.buffer, c.image.byteOffset, c.image.byteLength))
+  writeFileAtomic(paths.label, c.label)
   const header: CacheHeader = {
     name,
     channels: c.image.length / (c.shape[0] * c.shape[1] * c.shape[2]),
@@ -57,7 +52,7 @@ export function writeCachedCase(dir: string, name: string, c: PreprocessedCase, 
     components: componentsOf(c.label, c.shape, ignore),
     labels: [...new Set(c.label)].sort((a, b) => a - b),
   }
-  writeAtomic(paths.header, JSON.stringify(header))
+  writeFileAtomic(paths.header, JSON.stringify(header))
   return header
 }
 

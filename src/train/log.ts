@@ -1,5 +1,6 @@
 /** training_log.csv (one row per epoch) and training_progress.png, rewritten whole after each epoch. */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
+import { writeFileAtomic } from '../io/atomic.js'
 import { renderCurvePng } from '../report/curve-png.js'
 
 export const LOG_COLUMNS = [
@@ -31,10 +32,8 @@ export class TrainingLog {
 
   write(title: string): void {
     const csv = [LOG_COLUMNS.join(','), ...this.rows.map((r) => LOG_COLUMNS.map((c) => format(r[c])).join(','))].join('\n') + '\n'
-    writeFileSync(`${this.csvPath}.tmp`, csv)
-    renameSync(`${this.csvPath}.tmp`, this.csvPath)
-    writeFileSync(`${this.pngPath}.tmp`, this.plot(title))
-    renameSync(`${this.pngPath}.tmp`, this.pngPath)
+    writeFileAtomic(this.csvPath, csv)
+    writeFileAtomic(this.pngPath, this.plot(title))
   }
 
   private plot(title: string): Buffer {

@@ -91,7 +91,9 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
   const log = new TrainingLog(join(t.out, TRAINING_LOG), join(t.out, TRAINING_PLOT))
   log.load(state.iteration)
   const patch = t.plans.patch_size
-  const pad = t.plans.channels.map((c) => { const f = normalizedFloor(c.normalization); return Number.isFinite(f) ? f : 0 })
+  const floors = t.plans.channels.map((c) => normalizedFloor(c.normalization))
+  // padding outside a case: air for CT, 0 for PET; z-scored MR has no floor, 0 is its mean
+  const pad = floors.map((f) => (Number.isFinite(f) ? f : 0))
   const inPlaneOnly = Math.max(...t.plans.target_spacing) / Math.min(...t.plans.target_spacing) > 3
   const loader = new BatchLoader({
     cacheDir: t.cacheDir, cases: t.train, seed: t.seed, pad, lookup: t.lookup, workers: t.workers,
@@ -99,7 +101,7 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
     sampler: { patch, batch: t.plans.batch_size, oversampling: p.foreground_oversampling, region: t.augment ? regionFor(patch, inPlaneOnly) : patch, malignant: t.malignant, target: t.target },
   }, state.iteration)
   const lossFn = lossByName(t.loss, t.classes, t.plans.target_spacing)
-  const validation = { cacheDir: t.cacheDir, cases: t.val, patch, classes: t.classes, lookup: t.lookup, pad, skipBelow: pad[0]! + 1e-3, onCase: t.onValidation }
+  const validation = { cacheDir: t.cacheDir, cases: t.val, patch, classes: t.classes, lookup: t.lookup, pad, skipBelow: Number.isFinite(floors[0]!) ? floors[0]! + 1e-3 : undefined, onCase: t.onValidation }
   const sessionStart = performance.now()
   const startIteration = state.iteration
   const elapsed = () => state.elapsedSeconds + (performance.now() - sessionStart) / 1000
@@ -115,13 +117,14 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
         break
       }
       const batch = await loader.take()
-      const lr = polySchedule(p.initial_lr, Math.max(state.totalIterations, 1))(state.iteration)
+      // until a time budget has fixed the total (after 20 iterations), the schedule stays at its start
+      const lr = polySchedule(p.initial_lr, state.totalIterations || Infinity)(state.iteration)
       optimizer.lr = lr
       const value = await stepOn(model, optimizer, batch, patch, t, lossFn, state)
       lossSum += value
       lossCount++
       state.iteration++
-      if (state.totalIterations === 0 && state.iteration === 20) state.totalIterations = budgetIterations(t, state, elapsed(), sessionStart)
+      if (state.totalIterations === 0 && state.iteration - startIteration === 20) state.totalIterations = budgetIterations(t, state, elapsed(), sessionStart, startIteration)
       const epochDone = state.iteration % t.epochIterations === 0 || state.iteration === state.totalIterations
       if (!epochDone) {
         t.onProgress?.({ iteration: state.iteration, total: state.totalIterations || state.iteration + 1, loss: value, startIteration, validation: latest })
@@ -144,12 +147,13 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
       if (validateNow && latest && (state.bestMetric === null || latest.mean_dice > state.bestMetric)) {
         state.bestMetric = latest.mean_dice
         state.bestIteration = state.iteration
-        state.elapsedSeconds = elapsed()
-        await saveCheckpoint(join(t.out, CHECKPOINT_BEST), model, optimizer, state)
+        // not stored in state: elapsed() adds this session's time to state.elapsedSeconds
+        await saveCheckpoint(join(t.out, CHECKPOINT_BEST), model, optimizer, { ...state, elapsedSeconds: elapsed() })
       }
+      // the log first: a resume trims rows past its checkpoint, but cannot restore rows the log never got
+      log.write(`${t.network}, target ${t.target}, loss ${t.loss}`)
       const saved = { ...state, elapsedSeconds: elapsed() }
       await saveCheckpoint(last, model, optimizer, saved)
-      log.write(`${t.network}, target ${t.target}, loss ${t.loss}`)
       t.onProgress?.({ iteration: state.iteration, total: state.totalIterations, loss: value, startIteration, validation: latest })
     }
   } finally {
@@ -174,8 +178,8 @@ async function stepOn(model: UNet, optimizer: SGD, batch: { image: Float32Array;
 }
 
 /** Iterations that fit the budget, from the speed of the first iterations (validation takes ~10%). */
-function budgetIterations(t: FoldTraining, state: LoopState, elapsedSeconds: number, sessionStart: number): number {
-  const perIteration = (performance.now() - sessionStart) / 1000 / state.iteration
+function budgetIterations(t: FoldTraining, state: LoopState, elapsedSeconds: number, sessionStart: number, startIteration: number): number {
+  const perIteration = (performance.now() - sessionStart) / 1000 / (state.iteration - startIteration)
   const remaining = (t.minutes ?? 60) * 60 * 0.9 - elapsedSeconds
   const total = state.iteration + Math.max(0, Math.floor(remaining / perIteration))
   const epochs = Math.max(1, Math.round(total / t.epochIterations))

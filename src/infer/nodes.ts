@@ -1,0 +1,149 @@
+/**
+ * Nodes from a predicted label map: 26-connected components of the foreground, small ones removed, each
+ * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
+ * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
+ */
+import type { OutputClass } from '../bundle/index.js'
+import { connectedComponents } from '../volume/components.js'
+import { cropOrPad } from '../volume/crop.js'
+import { measureNode } from '../volume/measure.js'
+import { indexToWorld, type Vec3, Volume } from '../volume/volume.js'
+
+export interface PredictedNode {
+  id: number
+  /** Output class name (e.g. node, malignant_node, benign_node) and its network class index. */
+  class: string
+  class_index: number
+  /** Foreground probability over the node's voxels. */
+  score_mean: number
+  score_max: number
+  voxels: number
+  volume_ml: number
+  short_axis_mm: number
+  long_axis_mm: number
+  /** LPS, mm. */
+  centre_mm: Vec3
+  /** Inclusive voxel index bounds on the input grid, [[i, j, k], [i, j, k]]. */
+  bbox_voxels: [Vec3, Vec3]
+  /** LPS corners of the box (mm): the world positions of its first and last voxel centres. */
+  bbox_mm: [Vec3, Vec3]
+  mean_hu: number | null
+  suv_max: number | null
+  /** Mean binary predictive entropy (node vs background) over the node, in bits (0 certain .. 1). */
+  entropy: number
+  /** With test-time augmentation: mean variance of the foreground probability across passes. */
+  disagreement: number | null
+  /** Lymph node station or region, where the model's body site allows; null otherwise. */
+  station: string | null
+}
+
+export interface NodeExtraction {
+  /** Node ids on the input grid (0 = none), in the order of `nodes`. */
+  instances: Volume
+  nodes: PredictedNode[]
+  removedSmall: number
+}
+
+export interface NodeOptions {
+  classes: OutputClass[]
+  /** Components smaller than this (mm³) are dropped; default 20 mm³ (a sphere of about 3.4 mm). */
+  minVolumeMm3?: number
+  /** Channel 0 when it is CT (for mean HU). */
+  ct?: Volume | null
+  /** PET in SUV on the input grid (for SUVmax). */
+  pet?: Volume | null
+  disagreement?: Float32Array | null
+}
+
+interface Accumulator {
+  voxels: number
+  lo: Vec3
+  hi: Vec3
+  probSum: number
+  probMax: number
+  entropySum: number
+  disagreementSum: number
+  huSum: number
+  suvMax: number
+  classVotes: Float64Array
+}
+
+function binaryEntropyBits(p: number): number {
+  if (p <= 0 || p >= 1) return 0
+  return -(p * Math.log2(p) + (1 - p) * Math.log2(1 - p))
+}
+
+export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOptions): NodeExtraction {
+  const mask = new Uint8Array(labels.data.length)
+  for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
+  const { labels: ids, count } = connectedComponents(mask, labels.shape, 26)
+  const acc = accumulate(ids, count, labels, foreground, o)
+  const minVoxels = (o.minVolumeMm3 ?? 20) / labels.voxelVolumeMm3
+  const kept = acc.map((a, c) => ({ a, c })).filter(({ a, c }) => c > 0 && a.voxels >= minVoxels)
+  const newId = new Int32Array(count + 1)
+  kept.forEach(({ c }, i) => { newId[c] = i + 1 })
+  const instanceData = new Uint16Array(ids.length)
+  for (let v = 0; v < ids.length; v++) instanceData[v] = newId[ids[v]!]!
+  const instances = labels.withData(instanceData, { ...labels.meta, modality: undefined })
+  const nodes = kept.map(({ a }, i) => describe(i + 1, a, instances, o))
+  return { instances, nodes, removedSmall: count - kept.length }
+}
+
+function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: Float32Array, o: NodeOptions): Accumulator[] {
+  const acc: Accumulator[] = Array.from({ length: count + 1 }, () => ({
+    voxels: 0, lo: [Infinity, Infinity, Infinity], hi: [-1, -1, -1], probSum: 0, probMax: 0, entropySum: 0,
+    disagreementSum: 0, huSum: 0, suvMax: -Infinity, classVotes: new Float64Array(o.classes.length),
+  }))
+  const [nx, ny] = labels.shape
+  for (let v = 0; v < ids.length; v++) {
+    const c = ids[v]!
+    if (c === 0) continue
+    const a = acc[c]!
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+    a.voxels++
+    if (i < a.lo[0]) a.lo[0] = i
+    if (j < a.lo[1]) a.lo[1] = j
+    if (k < a.lo[2]) a.lo[2] = k
+    if (i > a.hi[0]) a.hi[0] = i
+    if (j > a.hi[1]) a.hi[1] = j
+    if (k > a.hi[2]) a.hi[2] = k
+    const p = foreground[v]!
+    a.probSum += p
+    if (p > a.probMax) a.probMax = p
+    a.entropySum += binaryEntropyBits(p)
+    if (o.disagreement) a.disagreementSum += o.disagreement[v]!
+    if (o.ct) a.huSum += o.ct.data[v]!
+    if (o.pet && o.pet.data[v]! > a.suvMax) a.suvMax = o.pet.data[v]!
+    a.classVotes[labels.data[v]!]! += 1
+  }
+  return acc
+}
+
+function describe(id: number, a: Accumulator, instances: Volume, o: NodeOptions): PredictedNode {
+  let classIndex = 1
+  for (let k = 1; k < a.classVotes.length; k++) if (a.classVotes[k]! > a.classVotes[classIndex]!) classIndex = k
+  // measure on a crop around the node (one voxel of margin): measureNode scans only what it is given
+  const start = a.lo.map((v) => v - 1) as Vec3
+  const shape = a.hi.map((v, d) => v - a.lo[d]! + 3) as Vec3
+  const m = measureNode(cropOrPad(instances, start, shape), id)!
+  const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
+  return {
+    id,
+    class: o.classes[classIndex]?.name ?? `class_${classIndex}`,
+    class_index: classIndex,
+    score_mean: round(a.probSum / a.voxels, 4),
+    score_max: round(a.probMax, 4),
+    voxels: a.voxels,
+    volume_ml: round(m.volume_ml, 4),
+    short_axis_mm: round(m.short_axis_mm),
+    long_axis_mm: round(m.long_axis_mm),
+    centre_mm: m.centre_mm.map((x) => round(x)) as Vec3,
+    bbox_voxels: [[...a.lo], [...a.hi]],
+    bbox_mm: [indexToWorld(instances, a.lo).map((x) => round(x)) as Vec3, indexToWorld(instances, a.hi).map((x) => round(x)) as Vec3],
+    mean_hu: o.ct ? round(a.huSum / a.voxels, 1) : null,
+    suv_max: o.pet ? round(a.suvMax) : null,
+    entropy: round(a.entropySum / a.voxels, 4),
+    disagreement: o.disagreement ? round(a.disagreementSum / a.voxels, 5) : null,
+    station: null,
+  }
+}
