@@ -15,9 +15,12 @@ export const evaluateCommand = defineCommand({
 resamples a prediction on another grid onto the ground truth's by world coordinates (nearest, with a
 warning), and writes <out>/metrics.json, <out>/metrics.csv (one row per case and label) and
 <out>/report.html (tables, FROC, sensitivity by node size, Bland-Altman, worst-case thumbnails).
+--pred may be a nodal predict output folder: each <case>/ gives labels.nii.gz, its instances.nii.gz
+as the nodes and nodes.json as their scores, and its network classes count as the dataset labels
+nodes.json says (an all-nodes model's 'node' is compared with labels 1 and 2 together).
 Definitions and empty-mask conventions: docs/evaluation.md.`,
   options: {
-    pred: { type: 'path', required: true, help: 'predicted label maps (folder or one file)' },
+    pred: { type: 'path', required: true, help: 'predicted label maps (folder or one file), or a nodal predict output folder' },
     gt: { type: 'path', required: true, help: "ground-truth label maps (folder or one file), e.g. a dataset's labelsTr" },
     out: { type: 'path', placeholder: 'DIR', required: true, help: 'output folder' },
     labels: { type: 'list', of: 'integer', min: 1, placeholder: '1,2', help: 'labels to evaluate (default: every non-zero value found)' },

@@ -21,9 +21,13 @@ function isVolumeFile(name: string): boolean {
   return VOLUME_EXTENSIONS.some((e) => name.toLowerCase().endsWith(e))
 }
 
-/** A folder whose files are not scans (by extension) is taken as one DICOM series. */
+/**
+ * A folder with files that are not scans (by extension) and no scan files is taken as one DICOM series;
+ * a folder of scan files stays a folder of cases when a README, CSV or dataset.json lies beside them.
+ */
 function looksLikeDicomFolder(dir: string): boolean {
-  return readdirSync(dir, { withFileTypes: true }).some((e) => e.isFile() && !isVolumeFile(e.name) && !e.name.startsWith('.'))
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.'))
+  return files.some((e) => !isVolumeFile(e.name)) && !files.some((e) => isVolumeFile(e.name))
 }
 
 export function listInputCases(input: string): InputCase[] {

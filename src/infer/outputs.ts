@@ -3,7 +3,8 @@
  *   labels.nii.gz      network class per voxel on the input grid (0 background; see nodes.json "classes")
  *   instances.nii.gz   node id per voxel (the ids of nodes.json)
  *   nodes.json         {"format": "nodal-nodes", "classes": [...], "warnings": [...], "instances": {"<id>": {...}}}:
- *                      the instance-JSON form nodal evaluate reads (score, class), plus every measurement
+ *                      the instance-JSON form nodal evaluate reads (score = max probability; class =
+ *                      malignant | benign | node), plus every measurement and class_name (the model's class)
  *   nodes.csv          one row per node
  *   probabilities_<class>.nii.gz, uncertainty.nii.gz   on request
  * The case folder is written under a temporary name and renamed when complete.
@@ -52,7 +53,8 @@ export function nodesJson(c: CaseOutput): object {
     classes: c.model.classes,
     warnings: c.result.warnings,
     seconds: Math.round(c.seconds * 10) / 10,
-    instances: Object.fromEntries(c.result.nodes.map((n) => [String(n.id), { ...instanceAttributes(n), ...n }])),
+    // the evaluate attributes last: `class` is the kind evaluate reads (malignant/benign); class_index names the network class
+    instances: Object.fromEntries(c.result.nodes.map((n) => [String(n.id), { ...n, ...instanceAttributes(n), class_name: n.class }])),
   }
 }
 

@@ -149,7 +149,8 @@ export class NodalModel {
         if (x < min) min = x
         if (x > max) max = x
       }
-      if (min > -500 || max < 100) warnings.push(`intensities ${min.toFixed(0)}..${max.toFixed(0)} do not look like a CT in Hounsfield units`)
+      // HU: fat is below 0 and soft tissue above 0; raw unsigned scanner values (no rescale) start at 0 and run into the thousands
+      if (max < 100 || min > -50) warnings.push(`intensities ${min.toFixed(0)}..${max.toFixed(0)} do not look like a CT in Hounsfield units`)
     }
     return warnings
   }

@@ -15,11 +15,14 @@ import { exportOnnx } from '../../src/export/onnx.js'
 import { encodeNifti } from '../../src/io/nifti.js'
 import { readVolume } from '../../src/io/index.js'
 import { extractNodes } from '../../src/infer/nodes.js'
+import { listInputCases } from '../../src/infer/inputs.js'
+import { nodesJson } from '../../src/infer/outputs.js'
 import { loadModel } from '../../src/infer/predict.js'
 import { NodalError } from '../../src/errors.js'
 import { nn, noGrad, tensor } from '../../src/torch/index.js'
 import { type Axes, indexToWorld, sameGrid, type Vec3, Volume } from '../../src/volume/volume.js'
 import { DEBIAN_PYTHON, fixture, hasPythonModules, runCli, tempDir } from '../helpers.js'
+import { BENIGN_MALIGNANT_CLASSES, fakeCase, fakeModel, fakeResult } from './fake-prediction.js'
 
 // ------------------------------------------------------------------ the known network and its bundle
 
@@ -56,7 +59,7 @@ function makeBundle(dir: string, o: BundleOptions = {}): string {
   const channels = [{ name: 'CT', normalization: CT_NORM }, ...(o.pet ? [{ name: 'PET', normalization: { scheme: 'pet' as const, clip: 30, scale: 10 } }] : [])]
   const spacings = o.spacings ?? [[1.5, 1, 1], [2, 0.8, 0.8], [1.25, 0.7, 0.7]]
   const patch: [number, number, number] = [16, 16, 16]
-  const target: [number, number, number] = [2, 2, 2]
+  const target: [number, number, number] = [2.5, 2, 1.5]
   const config = { dims: 3, inChannels: channels.length, numClasses: 2, features: [4, 8], kernelSizes: [[3, 3, 3], [3, 3, 3]], strides: [[1, 1, 1], [2, 2, 2]] }
   const plans = {
     format: 'nodal-plans', version: 1, axis_order: 'zyx',
@@ -108,11 +111,12 @@ const GRIDS: GridSpec[] = [
 ]
 
 /**
- * A CT (HU) sampled on a grid centred on `centre`: `bg` everywhere, `fg` inside the spheres, with partial
- * volume at the edges (4×4×4 supersampling of voxels the surface crosses).
+ * A CT (HU) sampled on a grid centred on `centre`: `bg` (soft tissue) everywhere, `fg` inside the spheres, with
+ * partial volume at the edges (4×4×4 supersampling of voxels the surface crosses), and air (−1000 HU) where
+ * world x > centre x + 26 mm, as outside a patient (a scan with no air at all draws the "not HU" warning).
  */
-function sphereScan(g: GridSpec, o: { spheres?: Sphere[]; bg?: number; fg?: number; centre?: Vec3; meta?: Record<string, unknown> } = {}): Volume {
-  const spheres = o.spheres ?? SPHERES, bg = o.bg ?? HU_BG, fg = o.fg ?? HU_NODE, centre = o.centre ?? FOV
+function sphereScan(g: GridSpec, o: { spheres?: Sphere[]; bg?: number; fg?: number; air?: boolean; centre?: Vec3; meta?: Record<string, unknown> } = {}): Volume {
+  const spheres = o.spheres ?? SPHERES, bg = o.bg ?? HU_BG, fg = o.fg ?? HU_NODE, centre = o.centre ?? FOV, air = o.air ?? true
   const origin = [...centre] as Vec3
   for (let d = 0; d < 3; d++) for (let r = 0; r < 3; r++) origin[r] -= ((g.shape[d] - 1) / 2) * g.spacing[d] * g.axes[d][r]
   const vol = new Volume(new Float32Array(g.shape[0] * g.shape[1] * g.shape[2]), [...g.shape], [...g.spacing], origin, g.axes, { ...o.meta })
@@ -133,7 +137,7 @@ function sphereScan(g: GridSpec, o: { spheres?: Sphere[]; bg?: number; fg?: numb
         inside = Math.max(inside, n / S ** 3)
       }
     }
-    vol.data[vol.offset(i, j, k)] = bg + (fg - bg) * inside
+    vol.data[vol.offset(i, j, k)] = air && p[0] > centre[0] + 26 ? -1000 : bg + (fg - bg) * inside
   }
   return vol
 }
@@ -175,7 +179,9 @@ test('predict finds both spheres at their LPS centres and sizes, whatever the gr
         checkNodes(r.nodes, g.name)
         for (const n of r.nodes) assert.ok(Math.abs(n.mean_hu! - HU_NODE) < 60, `${g.name}: mean HU ${n.mean_hu}`)
         // labels and instances agree voxel by voxel
-        for (let v = 0; v < r.labels.data.length; v++) assert.equal(r.labels.data[v]! > 0, r.instances.data[v]! > 0)
+        let disagree = 0
+        for (let v = 0; v < r.labels.data.length; v++) if ((r.labels.data[v]! > 0) !== (r.instances.data[v]! > 0)) disagree++
+        assert.equal(disagree, 0, `${g.name}: labels and instances differ in ${disagree} voxels`)
       }
       // --min-volume above the small sphere (0.9 ml) removes it from the nodes, the instances and the labels
       const scan = sphereScan(GRIDS[0]!)
@@ -347,7 +353,7 @@ test('thick slices and 0..1 intensities run, with warnings in nodes.json and on 
     const thick: GridSpec = { name: 'thick', shape: [64, 64, 8], spacing: [1, 1, 8], axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }
     writeFileSync(join(cases, 'thick.nii.gz'), encodeNifti(sphereScan(thick, { spheres: [{ centre: FOV, radius: 12 }] }), true))
     const unit: GridSpec = { name: 'unit', shape: [32, 32, 20], spacing: [1, 1, 1.5], axes: [[1, 0, 0], [0, 1, 0], [0, 0, 1]] }
-    writeFileSync(join(cases, 'unit.nii.gz'), encodeNifti(sphereScan(unit, { spheres: [{ centre: FOV, radius: 6 }], bg: 0.1, fg: 0.9 }), true))
+    writeFileSync(join(cases, 'unit.nii.gz'), encodeNifti(sphereScan(unit, { spheres: [{ centre: FOV, radius: 6 }], bg: 0.1, fg: 0.9, air: false }), true))
     const out = join(tmp.path, 'out')
     const r = runCli(['predict', cases, '--model', bundle, '--out', out, '--format', 'json', '--threads', '1'])
     assert.equal(r.code, 0, r.stderr)
@@ -419,11 +425,43 @@ test('extractNodes: 26-connectivity, small components dropped, class by majority
   assert.equal(b.suv_max, 12.5)
   assert.deepEqual(b.centre_mm, [9, 7, 11])
   assert.equal(instances.at(9, 7, 5), 2)
-  // the 20 mm³ threshold is in mm³, not voxels: at 30 mm³ node B (36) stays, at 40 it goes
+  // the threshold is in mm³, not voxels (2 mm³ each): at 30 mm³ both stay; at 34 node A (32 mm³) goes, B (36) stays
   assert.equal(extractNodes(labels, foreground, { classes, minVolumeMm3: 30 }).nodes.length, 2)
-  const dropped = extractNodes(labels, foreground, { classes, minVolumeMm3: 40 })
+  const dropped = extractNodes(labels, foreground, { classes, minVolumeMm3: 34 })
   assert.equal(dropped.nodes.length, 1)
-  assert.equal(dropped.instances.at(9, 7, 5), 0)
+  assert.equal(dropped.removedSmall, 2)
+  assert.equal(dropped.instances.at(1, 1, 1), 0)
+  assert.equal(dropped.instances.at(4, 4, 4), 0)
+  assert.equal(dropped.nodes[0]!.id, 1, 'ids are renumbered after removal')
+  assert.equal(dropped.nodes[0]!.voxels, 18)
+  assert.equal(dropped.instances.at(9, 7, 5), 1)
   assert.equal(dropped.nodes[0]!.mean_hu, null, 'no CT given: no mean HU')
   assert.equal(dropped.nodes[0]!.suv_max, null)
+})
+
+test('nodes.json gives each node the class nodal evaluate reads (malignant/benign) and its network class index', () => {
+  const labels = new Volume(new Uint8Array(20 * 10 * 4), [20, 10, 4], [1, 1, 2])
+  for (let k = 1; k <= 2; k++) for (let j = 2; j <= 5; j++) for (let i = 2; i <= 5; i++) labels.data[labels.offset(i, j, k)] = 1
+  for (let k = 1; k <= 2; k++) for (let j = 2; j <= 5; j++) for (let i = 12; i <= 15; i++) labels.data[labels.offset(i, j, k)] = 2
+  const model = fakeModel(BENIGN_MALIGNANT_CLASSES)
+  const json = nodesJson(fakeCase('c', model, fakeResult(labels, BENIGN_MALIGNANT_CLASSES))) as { instances: Record<string, Record<string, unknown>> }
+  assert.deepEqual(Object.values(json.instances).map((n) => [n.class, n.class_index, n.score]), [['benign', 1, 0.9], ['malignant', 2, 0.9]])
+})
+
+test('inputs: a folder of scans with a README beside them is a folder of cases, a folder of slices a DICOM series', () => {
+  const tmp = tempDir()
+  try {
+    const cases = join(tmp.path, 'imagesTs')
+    mkdirSync(join(cases, 'patient3'), { recursive: true })
+    for (const f of ['a_0000.nii.gz', 'a_0001.nii.gz', 'b.nrrd', 'README.md', 'dataset.json', '.DS_Store']) writeFileSync(join(cases, f), '')
+    for (const f of ['IM0001', 'IM0002.dcm']) writeFileSync(join(cases, 'patient3', f), '')
+    assert.deepEqual(listInputCases(cases), [
+      { name: 'a', channels: [join(cases, 'a_0000.nii.gz'), join(cases, 'a_0001.nii.gz')], dicomDir: null },
+      { name: 'b', channels: [join(cases, 'b.nrrd')], dicomDir: null },
+      { name: 'patient3', channels: [join(cases, 'patient3')], dicomDir: join(cases, 'patient3') },
+    ])
+    assert.deepEqual(listInputCases(join(cases, 'patient3')), [{ name: 'patient3', channels: [join(cases, 'patient3')], dicomDir: join(cases, 'patient3') }])
+  } finally {
+    tmp.cleanup()
+  }
 })
