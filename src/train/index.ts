@@ -24,27 +24,16 @@ export const NETWORKS: Record<string, string> = { unet: 'unet', resunet: 'resenc
 export const FOLDS = 5
 export const SPLIT_SEED = 12345
 
-export interface TrainOptions {
+/** What one fold's training takes from the command, plus where the plan is and which folds to train. */
+export interface TrainOptions extends Pick<FoldTraining, 'target' | 'loss' | 'iterations' | 'minutes' | 'resume' | 'seed' | 'threads'
+  | 'workers' | 'augment' | 'onProgress' | 'onValidation' | 'log' | 'shouldStop'> {
   /** The folder holding plans.json and preprocessed/ (nodal plan's --out). */
   planDir: string
   out?: string
   fold: number | 'all'
   model: keyof typeof NETWORKS
-  target: Target
-  loss: string
-  iterations?: number
-  minutes?: number
-  resume: boolean
-  seed: number
-  threads: number
-  workers: number
-  augment: boolean
   epochIterations?: number
   validateEveryMinutes?: number
-  onProgress?: FoldTraining['onProgress']
-  onValidation?: FoldTraining['onValidation']
-  log?: (line: string) => void
-  shouldStop?: () => boolean
 }
 
 export function defaultBundleDir(planDir: string, model: string, target: string): string {
@@ -82,12 +71,11 @@ export async function trainModel(o: TrainOptions): Promise<{ bundle: string; fol
   let stopped = false
   for (const split of folds) {
     const foldDir = join(bundle, `fold_${o.fold}`)
+    const { planDir: _planDir, out: _out, fold: _fold, model: _model, ...common } = o
     const result = await trainFold({
-      plans, cacheDir, train: pick(split.train), val: pick(split.val), out: foldDir, network, target: o.target,
-      classes: classesFor(o.target, ds.labels.foreground), lookup, malignant: ds.labels.malignant, loss: o.loss,
-      iterations: o.iterations, minutes: o.minutes, resume: o.resume, seed: o.seed, threads: o.threads, workers: o.workers,
-      augment: o.augment, epochIterations: o.epochIterations ?? 50, validateEveryMinutes: o.validateEveryMinutes ?? 15,
-      onProgress: o.onProgress, onValidation: o.onValidation, log: o.log, shouldStop: o.shouldStop,
+      ...common, plans, cacheDir, train: pick(split.train), val: pick(split.val), out: foldDir, network,
+      classes: classesFor(o.target, ds.labels.foreground), lookup, malignant: ds.labels.malignant,
+      epochIterations: o.epochIterations ?? 50, validateEveryMinutes: o.validateEveryMinutes ?? 15,
     })
     if (result.stopped) {
       stopped = true
