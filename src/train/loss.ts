@@ -29,17 +29,21 @@ export const LOSS_HELP: Record<LossName, string> = {
 
 /** The loss for a name; `classes` sizes the class weights, `spacing` ([z, y, x] mm) scales boundary distances. */
 export function lossByName(name: string, classes: number, spacing: number[]): LossFn {
+  // Overlap terms are "batch Dice" (sums over the whole batch, as nnU-Net's 3D configurations): nodes are
+  // small and many patches hold none, and a per-sample Dice with its tiny smoothing term scores an empty
+  // patch 0 for the faintest foreground probability, which drives the network to predict no node at all.
+  const batch = true
   switch (name as LossName) {
-    case 'dice-ce': return (z, t) => diceCeLoss(z, t)
+    case 'dice-ce': return (z, t) => diceCeLoss(z, t, { batch })
     case 'ce': return (z, t) => crossEntropy(z, t)
     case 'weighted-ce': return (z, t) => crossEntropy(z, t, { weight: [1, ...Array(classes - 1).fill(10)] })
     case 'focal': return (z, t) => focalLoss(z, t, { gamma: 2 })
-    case 'dice': return (z, t) => softDiceLoss(z, t)
-    case 'tversky': return (z, t) => tverskyLoss(z, t, { alpha: 0.3, beta: 0.7 })
-    case 'focal-tversky': return (z, t) => focalTverskyLoss(z, t, { alpha: 0.3, beta: 0.7, gamma: 0.75 })
-    case 'dice-focal': return (z, t) => tidy(() => softDiceLoss(z, t).add(focalLoss(z, t, { gamma: 2 })))
+    case 'dice': return (z, t) => softDiceLoss(z, t, { batch })
+    case 'tversky': return (z, t) => tverskyLoss(z, t, { alpha: 0.3, beta: 0.7, batch })
+    case 'focal-tversky': return (z, t) => focalTverskyLoss(z, t, { alpha: 0.3, beta: 0.7, gamma: 0.75, batch })
+    case 'dice-focal': return (z, t) => tidy(() => softDiceLoss(z, t, { batch }).add(focalLoss(z, t, { gamma: 2 })))
     case 'boundary':
-      return (z, t, progress) => tidy(() => diceCeLoss(z, t).add(boundaryLoss(z, t, { spacing }).mul(0.01 + 0.49 * progress)))
+      return (z, t, progress) => tidy(() => diceCeLoss(z, t, { batch }).add(boundaryLoss(z, t, { spacing }).mul(0.01 + 0.49 * progress)))
     default:
       throw new NodalError('usage', `unknown loss '${name}' (known: ${LOSS_NAMES.join(', ')})`)
   }
