@@ -1,8 +1,7 @@
-import { availableParallelism } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { NodalError } from '../errors.js'
-import { defaultPlanDir, PLANS_FILE } from '../plan/index.js'
+import { defaultPlanDir, PLANS_FILE, readPlans } from '../plan/index.js'
 import { LOSS_NAMES, NETWORKS, TARGETS, trainModel } from '../train/index.js'
 import { LOSS_HELP } from '../train/loss.js'
 import { onInterrupt } from './interrupt.js'
@@ -40,7 +39,7 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
     resume: { type: 'boolean', help: 'continue from the fold\'s last checkpoint' },
     out: { type: 'path', placeholder: 'DIR', help: 'bundle folder' },
     seed: { type: 'integer', min: 0, max: 4294967295, default: 0, placeholder: 'S', help: 'seed for weights, patch sampling and augmentation' },
-    threads: { type: 'integer', min: 1, max: 1024, placeholder: 'N', help: `libtorch threads (default: the plan's, else ${availableParallelism()})` },
+    threads: { type: 'integer', min: 1, max: 1024, placeholder: 'N', help: 'libtorch threads (default: the threads the plan was timed with)' },
     workers: { type: 'integer', min: 1, max: 64, default: 1, placeholder: 'N', help: 'augmentation worker threads' },
     noAugment: { type: 'boolean', help: 'train on plain patches (for tests and ablations)' },
     epoch: { type: 'integer', min: 1, max: 1_000_000, default: 50, placeholder: 'N', help: 'iterations per epoch (a log row and a checkpoint each)' },
@@ -58,14 +57,15 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
     if (fold !== 'all' && !(Number.isInteger(fold) && fold >= 0 && fold <= 9)) throw new NodalError('usage', `train: --fold must be 0-9 or all, got '${values.fold}' (see nodal train --help)`)
     const plansFile = resolve(values.plans ?? join(defaultPlanDir(dataset!), PLANS_FILE))
     if (!existsSync(plansFile)) throw new NodalError('not-found', `${plansFile}: no plans.json (run nodal plan ${dataset} first, or give --plans)`)
+    const plans = readPlans(plansFile) // its budget gives the defaults of --minutes and --threads
     const interrupted = onInterrupt()
     const bar = new ProgressBar('train', 1)
     let validating: ProgressBar | null = null
     try {
       const result = await trainModel({
         planDir: dirname(plansFile), out: values.out, fold, model: values.model, target: values.target, loss: values.loss,
-        iterations: values.iterations, minutes: values.iterations === undefined ? values.minutes ?? planMinutes(plansFile) : undefined,
-        resume: values.resume, seed: values.seed, threads: values.threads ?? planThreads(plansFile), workers: values.workers,
+        iterations: values.iterations, minutes: values.iterations === undefined ? values.minutes ?? plans.budget.minutes : undefined,
+        resume: values.resume, seed: values.seed, threads: values.threads ?? plans.budget.threads, workers: values.workers,
         augment: !values.noAugment, epochIterations: values.epoch, validateEveryMinutes: values.validateEvery,
         log: (line) => console.error(line), shouldStop: interrupted.requested,
         onValidation: (done, total) => {
@@ -97,14 +97,4 @@ Targets: all-nodes (node vs background), malignant (malignant nodes vs everythin
 
 function fmt(v: number | null | undefined): string {
   return typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : 'n/a'
-}
-
-/** The threads the plan was timed with, when --threads is not given. */
-function planThreads(plansFile: string): number {
-  return (JSON.parse(readFileSync(plansFile, 'utf8')) as { budget?: { threads?: number } }).budget?.threads ?? availableParallelism()
-}
-
-/** The plan's budget, when --minutes is not given. */
-function planMinutes(plansFile: string): number {
-  return (JSON.parse(readFileSync(plansFile, 'utf8')) as { budget?: { minutes?: number } }).budget?.minutes ?? 60
 }

@@ -5,7 +5,7 @@
  * and for nodes of short axis >= 10 mm. Measured on the network's grid (the preprocessed cache).
  */
 import { detectCase, detectionReport, type CaseDetection } from '../eval/detection.js'
-import { nodesFromLabelMap } from '../eval/nodes.js'
+import { type NodeMap, nodesFromLabelMap } from '../eval/nodes.js'
 import { slidingWindow } from '../infer/sliding-window.js'
 import type { UNet } from '../models/index.js'
 import { type CacheHeader, readRegion } from '../preprocess/cache.js'
@@ -13,6 +13,9 @@ import { fromZyx } from '../preprocess/index.js'
 import { noGrad, tensor, tidy } from '../torch/index.js'
 import { Volume } from '../volume/volume.js'
 import type { Triple } from './sampler.js'
+
+/** As nodal predict: components smaller than this (mm³) are not nodes. */
+export const MIN_NODE_VOLUME_MM3 = 20
 
 export interface ValidationResult {
   cases: number
@@ -51,6 +54,7 @@ export async function validate(model: UNet, o: ValidationOptions): Promise<Valid
   const start = performance.now()
   const tp = new Float64Array(o.classes), fp = new Float64Array(o.classes), fn = new Float64Array(o.classes)
   const detections: CaseDetection[] = []
+  o.onCase?.(0, o.cases.length)
   for (const [i, header] of o.cases.entries()) {
     const { image, label } = readRegion(o.cacheDir, header, { start: [0, 0, 0], size: header.shape }, o.pad)
     for (let v = 0; v < label.length; v++) label[v] = o.lookup[label[v]!]!
@@ -115,7 +119,7 @@ function detectNodes(pred: Uint8Array, truth: Uint8Array, probabilities: Float32
   const spacing = fromZyx(header.spacing)
   const truthMap = new Uint8Array(truth.length)
   for (let v = 0; v < truth.length; v++) truthMap[v] = truth[v] !== 0 && truth[v] !== 255 ? 1 : 0
-  const predNodes = nodesFromLabelMap(new Volume(pred.map((p) => (p ? 1 : 0)), shape, spacing), [1])
+  const predNodes = withoutSmallNodes(nodesFromLabelMap(new Volume(pred.map((p) => (p ? 1 : 0)), shape, spacing), [1]), MIN_NODE_VOLUME_MM3 / (spacing[0] * spacing[1] * spacing[2]))
   const gtNodes = nodesFromLabelMap(new Volume(truthMap, shape, spacing), [1])
   const peak = new Float32Array(predNodes.nodes.length)
   for (let v = 0; v < pred.length; v++) {
@@ -126,4 +130,11 @@ function detectNodes(pred: Uint8Array, truth: Uint8Array, probabilities: Float32
   }
   predNodes.nodes.forEach((node, i) => { node.score = peak[i]! })
   return detectCase(predNodes, gtNodes, { by: 'iou', threshold: 0.1 })
+}
+
+function withoutSmallNodes(map: NodeMap, minVoxels: number): NodeMap {
+  const kept = new Set(map.nodes.filter((n) => n.voxels >= minVoxels).map((n) => n.id))
+  for (let v = 0; v < map.ids.length; v++) if (map.ids[v] !== 0 && !kept.has(map.ids[v]!)) map.ids[v] = 0
+  const nodes = map.nodes.filter((n) => kept.has(n.id))
+  return { ...map, nodes, indexOfId: new Map(nodes.map((n, i) => [n.id, i])) }
 }
