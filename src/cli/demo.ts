@@ -11,24 +11,30 @@ import { exportCommand } from './export.js'
 import { infoCommand } from './info.js'
 import { defineCommand } from './options.js'
 import { phantomCommand } from './phantom.js'
+import { predictCommand } from './predict.js'
 
 /** The samples folder that ships with nodal (see samples/README.md for sources and licences). */
 export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples')
 
 const MARKER = '.nodal-demo'
 
+/** The default chest CT model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
+export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'chest_ct_nodes')
+
 export const demoCommand = defineCommand({
   name: 'demo',
   usage: 'nodal demo [--out DIR]',
-  description: `Runs the commands that work today, in the order a user would, on built-in data:
+  description: `Runs the main job on built-in data, command by command, as a user would:
   1. nodal info and convert on the shipped 3-slice CT DICOM series (checks the round trip is exact);
-  2. nodal phantom: a synthetic chest CT with benign and malignant lymph nodes (nnU-Net layout);
+  2. nodal phantom: a synthetic chest CT with benign and malignant lymph nodes (nnU-Net layout; its seed
+     was never used in training);
   3. nodal convert --to dicom: the phantom CT as a DICOM series;
-  4. nodal export: its node labels as an RT Structure Set and a DICOM-SEG on that series;
-  5. nodal convert: both read back into label maps, as a planning system would see them;
-  6. nodal evaluate: the read-back structures against the ground truth (metrics.json, report.html).
-No trained model ships yet, so the demo does not segment: step 6 measures how faithfully the clinical
-outputs carry the ground truth.`,
+  4. nodal predict: the shipped chest CT model (models/chest_ct_nodes, ONNX Runtime) finds the nodes in
+     that DICOM series: labels, nodes.json/csv with measurements, RTSTRUCT, DICOM-SEG, report.html;
+  5. nodal evaluate: the model's nodes against the ground truth (Dice, detection, FROC);
+  6. nodal export + convert + evaluate: the ground truth itself as RTSTRUCT and DICOM-SEG, read back and
+     compared with the original (the clinical outputs must carry it exactly).
+The shipped model was trained on synthetic chest CTs only: not for clinical use.`,
   options: {
     out: { type: 'path', placeholder: 'DIR', default: 'nodal-demo', help: 'where to write everything (a previous demo there is replaced)' },
   },
@@ -42,6 +48,9 @@ outputs carry the ground truth.`,
     const labels = join(data, 'labelsTr', 'chest_000.nii.gz')
     const dicom = join(out, 'dicom', 'ct')
     await step('the phantom CT as a DICOM series', convertCommand, [ct, dicom, '--to', 'dicom'])
+    const pred = join(out, 'pred')
+    await step('the shipped chest CT model finds the nodes in the DICOM series', predictCommand, [dicom, '--model', DEMO_MODEL, '--out', pred])
+    await step('the model\'s nodes vs the ground truth', evaluateCommand, ['--pred', join(pred, 'ct'), '--gt', join(data, 'labelsTr', 'chest_000.nii.gz'), '--gt-instances', join(data, 'instancesTr'), '--out', join(out, 'eval', 'model'), '--images', join(data, 'imagesTr')])
     const names = join(data, 'dataset.json')
     await step('node labels as an RT Structure Set', exportCommand, [labels, '--reference', dicom, '--format', 'rtstruct', '--out', join(out, 'dicom', 'rtstruct.dcm'), '--names', names])
     await step('node labels as a DICOM-SEG', exportCommand, [labels, '--reference', dicom, '--format', 'seg', '--out', join(out, 'dicom', 'seg.dcm'), '--names', names])
@@ -50,7 +59,7 @@ outputs carry the ground truth.`,
     for (const kind of ['rtstruct', 'seg']) {
       await step(`${kind.toUpperCase()} read back vs ground truth`, evaluateCommand, ['--pred', join(out, 'readback', kind), '--gt', join(data, 'labelsTr'), '--labels', '1,2', '--out', join(out, 'eval', kind), '--images', join(data, 'imagesTr')])
     }
-    console.log(`\ndemo finished; outputs in ${out} (open eval/rtstruct/report.html, phantom/preview/)`)
+    console.log(`\ndemo finished; outputs in ${out} (open pred/ct/report.html, eval/model/report.html, phantom/preview/)`)
     return 0
   },
 })

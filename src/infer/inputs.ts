@@ -26,7 +26,7 @@ function isVolumeFile(name: string): boolean {
  * a folder of scan files stays a folder of cases when a README, CSV or dataset.json lies beside them.
  */
 function looksLikeDicomFolder(dir: string): boolean {
-  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.'))
+  const files = readdirSync(dir, { withFileTypes: true }).filter((e) => !e.name.startsWith('.') && kindOf(join(dir, e.name)) === 'file')
   return files.some((e) => !isVolumeFile(e.name)) && !files.some((e) => isVolumeFile(e.name))
 }
 
@@ -38,12 +38,13 @@ export function listInputCases(input: string): InputCase[] {
   const cases = new Map<string, InputCase>()
   for (const e of entries) {
     const path = join(input, e.name)
-    if (e.isFile() && isVolumeFile(e.name)) {
+    const kind = kindOf(path)
+    if (kind === 'file' && isVolumeFile(e.name)) {
       const name = stripChannel(caseName(e.name))
       const c = cases.get(name) ?? { name, channels: [], dicomDir: null }
       c.channels.push(path) // sorted names put _0000 before _0001
       cases.set(name, c)
-    } else if (e.isDirectory() && looksLikeDicomFolder(path)) {
+    } else if (kind === 'dir' && looksLikeDicomFolder(path)) {
       cases.set(e.name, { name: e.name, channels: [path], dicomDir: path })
     }
   }
@@ -54,4 +55,14 @@ export function listInputCases(input: string): InputCase[] {
 /** nnU-Net channel suffix: case_0000 -> case. */
 function stripChannel(name: string): string {
   return name.replace(/_\d{4}$/, '')
+}
+
+/** File or folder, following symbolic links (datasets are often linked together, not copied). */
+function kindOf(path: string): 'file' | 'dir' | 'other' {
+  try {
+    const st = statSync(path)
+    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : 'other'
+  } catch {
+    return 'other' // a dangling link
+  }
 }
