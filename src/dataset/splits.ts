@@ -6,6 +6,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NodalError } from '../errors.js'
+import { makeRng } from '../random.js'
 
 export interface Fold {
   train: string[]
@@ -41,7 +42,7 @@ export function makeSplits(cases: SplitCase[], folds: number, seed: number): Fol
     throw new NodalError('bad-input', `cannot make ${folds} folds from ${groups.size} patient${groups.size === 1 ? '' : 's'} (${cases.length} cases)`)
   }
   const patients = [...groups.keys()].sort(compare)
-  const random = mulberry32(seed)
+  const random = makeRng((Math.trunc(seed) ^ 0x9e3779b9) >>> 0)
   for (let i = patients.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1))
     ;[patients[i], patients[j]] = [patients[j], patients[i]]
@@ -148,14 +149,3 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** A small seeded generator (mulberry32): uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = (Math.trunc(seed) ^ 0x9e3779b9) >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}

@@ -6,20 +6,8 @@
 /** A source of uniform numbers in [0, 1). Every random choice of the augmentation comes from one of these. */
 export type Rng = () => number
 
-/**
- * A small, fast, seeded generator (mulberry32): the same 32-bit integer seed gives the same sequence on every
- * platform, which is what exact resumption of training needs.
- */
-export function makeRng(seed: number): Rng {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The seeded generator every random choice of the augmentation comes from (src/random.ts). */
+export { makeRng } from '../../random.js'
 
 /** One standard normal draw (Box-Muller; uses two uniform draws). */
 export function gaussian(rng: Rng): number {

@@ -1,0 +1,14 @@
+/**
+ * A small, fast, seeded generator (mulberry32): the same 32-bit integer seed gives the same sequence of
+ * uniform numbers in [0, 1) on every platform. Training's exact resume and reproducible splits rely on it.
+ */
+export function makeRng(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
