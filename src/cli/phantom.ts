@@ -32,7 +32,7 @@ The same seed gives the same bytes.`,
   options: {
     site: {
       type: 'string', choices: SITES, placeholder: 'NAME',
-      help: 'body site (required without --insert-into; with it, only recorded in the instance files)',
+      help: 'body site (required without --insert-into; with it, the node stations used, found from the scan itself: chest = mediastinal, hilar, supraclavicular and axillary, axilla = axillary, abdomen = retroperitoneal, neck = supraclavicular/low cervical; without it, every station found)',
     },
     cases: { type: 'integer', min: 1, max: 10000, required: true, help: 'number of cases' },
     seed: { type: 'integer', min: 0, max: 4294967295, placeholder: 'S', required: true, help: 'integer seed' },
@@ -46,7 +46,7 @@ The same seed gives the same bytes.`,
     preview: { type: 'boolean', help: 'also write preview PNGs' },
     insertInto: {
       type: 'path', placeholder: 'FILE',
-      help: "put synthetic nodes into this real CT (NIfTI, NRRD, MHA or DICOM folder) instead; nodes go in fat near vessels, never in bone, lung, air or labelled structures, and carry the host's noise and blur",
+      help: "put synthetic nodes into this real CT (NIfTI, NRRD, MHA or DICOM folder) instead; nodes go in the fat of the node stations of --site, found from the scan's own anatomy (lungs, airway, mediastinum, spine, vessels; no labels needed), never in bone, lung, air, contrast or labelled structures, and carry the host's noise and blur",
     },
     organs: {
       type: 'path', placeholder: 'FILE', multiple: true,

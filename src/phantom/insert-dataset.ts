@@ -1,9 +1,12 @@
-/** The --insert-into dataset: N cases of one real CT, each with its own synthetic nodes. */
+/**
+ * The --insert-into dataset: N cases of one real CT, each with its own synthetic nodes. The host's
+ * anatomy and node stations are found once and shared by every case.
+ */
 import { basename } from 'node:path'
 import { Volume } from '../volume/volume.js'
 import { withDataset } from './dataset.js'
 import { CHANNEL_NAMES, focusNode } from './index.js'
-import { insertNodes, OrganLabels } from './insert.js'
+import { insertPrepared, OrganLabels, prepareInsertion } from './insert.js'
 import { renderPreview } from './preview.js'
 
 export interface InsertionDatasetOptions {
@@ -21,9 +24,10 @@ export interface InsertionDatasetOptions {
 export async function makeInsertionDataset(opts: InsertionDatasetOptions): Promise<string> {
   const hostName = basename(opts.hostPath).replace(/\.(nii\.gz|nii|nrrd|mha|mhd)$/i, '').replace(/[^A-Za-z0-9]+/g, '_')
   return withDataset(opts.out, (writer) => {
+    const prepared = prepareInsertion(opts.host, opts.organs, opts.site, opts.hostPath)
     for (let i = 0; i < opts.cases; i++) {
       const name = `inserted_${hostName}_${String(i).padStart(3, '0')}`
-      const c = insertNodes(opts.host, opts.organs, opts.seed, i, opts.site, opts.hostPath)
+      const c = insertPrepared(prepared, opts.seed, i)
       writer.writeCase({
         name, channels: [c.image], labels: c.labels, instances: c.instances,
         record: { case: name, site: opts.site, modality: 'ct', seed: opts.seed, host: basename(opts.hostPath), placement: c.placement, instances: c.nodes },
