@@ -8,6 +8,8 @@
  *   fold_<k>.onnx         the network without its deep-supervision heads (ONNX Runtime, no libtorch)
  *   fold_<k>.safetensors  the weights (for fine-tuning, or for Python)
  *   card.md               data, settings, time, measured metrics, intended use and limits
+ *   classifier_<name>.onnx  multi-stage bundles: stage 2, the node classifier (one per input kind, e.g. ct
+ *                         and petct); model.json "classifiers" says its patch, features and classes
  */
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,6 +17,7 @@ import { NodalError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic.js'
 import type { Plans } from '../plan/plans.js'
 import type { Normalization } from '../preprocess/normalize.js'
+import type { MeasuredFeature, PatchSpec } from '../classify/candidate.js'
 
 export const MODEL_JSON = 'model.json'
 export const CARD = 'card.md'
@@ -27,6 +30,33 @@ export function onnxFile(fold: number | 'all'): string {
 
 export function weightsFile(fold: number | 'all'): string {
   return `fold_${fold}.safetensors`
+}
+
+export function classifierOnnxFile(name: string): string {
+  return `classifier_${name}.onnx`
+}
+
+export function classifierWeightsFile(name: string): string {
+  return `classifier_${name}.safetensors`
+}
+
+/** Stage 2's classes, in the order of its outputs. */
+export const CLASSIFIER_CLASSES = ['not_node', 'benign', 'malignant'] as const
+
+/** A multi-stage bundle's node classifier (stage 2), as model.json records it. */
+export interface ClassifierSpec {
+  /** Which inputs it serves: 'ct', or 'petct' (used when PET is given). */
+  name: string
+  onnx: string
+  weights: string
+  patch: PatchSpec
+  measured: { names: MeasuredFeature[]; mean: number[]; std: number[] }
+  network: { name: 'node_classifier'; config: Record<string, unknown> }
+  classes: string[]
+  /** Candidates whose probability of being a node (1 - P(not_node)) is below this are dropped. */
+  reject_below: number
+  training: Record<string, unknown>
+  validation: Record<string, number | null>
 }
 
 export interface OutputClass {
@@ -66,6 +96,16 @@ export interface ModelJson {
   /** True when the model learned from synthetic data only. */
   synthetic_training_data: boolean
   intended_use: string
+  /** 'multi': a node detector (this bundle's network) followed by a node classifier (`classifiers`). */
+  pipeline?: 'single' | 'multi'
+  classifiers?: ClassifierSpec[]
+  /** Multi-stage: the classes the pipeline outputs (background, benign, malignant), replacing `classes` in outputs. */
+  pipeline_classes?: OutputClass[]
+}
+
+/** The classes a bundle's outputs (labels, nodes.json) use: the pipeline's for a multi-stage bundle. */
+export function outputClasses(json: ModelJson): OutputClass[] {
+  return json.pipeline === 'multi' && json.pipeline_classes ? json.pipeline_classes : json.classes
 }
 
 function fail(dir: string, problem: string): never {
@@ -88,6 +128,11 @@ export function readBundle(dir: string): ModelJson {
   if (!Array.isArray(json.classes) || json.classes.length < 2) fail(dir, `${MODEL_JSON} needs at least two output classes`)
   if (!Array.isArray(json.channels) || json.channels.length === 0) fail(dir, `${MODEL_JSON} lists no input channels`)
   for (const f of json.folds) if (!existsSync(join(dir, f.onnx))) fail(dir, `${f.onnx} is missing`)
+  if (json.pipeline === 'multi') {
+    if (!Array.isArray(json.classifiers) || json.classifiers.length === 0) fail(dir, `${MODEL_JSON} is a multi-stage model but lists no classifiers`)
+    if (!Array.isArray(json.pipeline_classes) || json.pipeline_classes.length !== 3) fail(dir, `${MODEL_JSON} is a multi-stage model without its three pipeline_classes`)
+    for (const c of json.classifiers) if (!existsSync(join(dir, c.onnx))) fail(dir, `${c.onnx} is missing`)
+  }
   return json
 }
 

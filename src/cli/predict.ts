@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os'
 import { NodalError } from '../errors.js'
+import type { PredictedNode } from '../infer/nodes.js'
 import { listInputCases } from '../infer/inputs.js'
 import { writeCaseOutputs, OUTPUT_FORMATS, type OutputFormat, type CaseWriter } from '../infer/outputs.js'
 import { loadModel } from '../infer/predict.js'
@@ -19,6 +20,10 @@ back onto the scan's own grid by world coordinates, and the nodes are the 26-con
 (smaller than --min-volume removed), each measured: class, score (mean and max probability), volume,
 RECIST short and long axis, centre (LPS mm), box, mean HU, SUVmax with PET, uncertainty (mean
 predictive entropy; with --tta also the disagreement between passes).
+A multi-stage bundle (nodal train --pipeline multi) then classifies every candidate with its node
+classifier (the PET/CT one when PET is given, else the CT one): candidates unlikely to be nodes are
+dropped, the others become benign (label 1) or malignant (label 2) with P(node) and P(malignant | node),
+and cam.nii.gz holds the class-activation map of each decision (also shown in report.html).
 <input> is a NIfTI/NRRD/MHA file, a DICOM series folder, or a folder of cases (files, nnU-Net
 <case>_0000/_0001 channel files, or DICOM series subfolders). Outputs go to <out>/<case>/:
 labels.nii.gz, instances.nii.gz, nodes.json, nodes.csv, report.html, and for DICOM input
@@ -70,6 +75,7 @@ With a folder of cases, a case that fails is reported and skipped, and the exit 
           const networkBar = cases.length === 1 ? new ProgressBar('network', 1) : null
           const result = await model.predict(channels, {
             tta: values.tta, saveProbabilities: values.saveProbabilities, saveUncertainty: values.saveUncertainty, minVolumeMm3: values.minVolume,
+            saveCam: formats.has('nifti') || formats.has('html'),
             onProgress: (_stage, done, total) => { networkBar?.setTotal(total); networkBar?.update(done) },
           })
           const seconds = (performance.now() - start) / 1000
@@ -101,7 +107,7 @@ async function extraWriters(formats: Set<OutputFormat>, perNode: boolean): Promi
   return writers
 }
 
-function formatNodes(name: string, dir: string, nodes: { id: number; class: string; score_max: number; short_axis_mm: number; volume_ml: number }[], seconds: number): string {
-  const rows = nodes.map((n) => `  ${String(n.id).padStart(3)}  ${n.class.padEnd(15)} score ${n.score_max.toFixed(2)}  short axis ${n.short_axis_mm.toFixed(1).padStart(5)} mm  ${n.volume_ml.toFixed(2).padStart(7)} ml`)
+function formatNodes(name: string, dir: string, nodes: PredictedNode[], seconds: number): string {
+  const rows = nodes.map((n) => `  ${String(n.id).padStart(3)}  ${n.class.padEnd(15)} score ${n.score_max.toFixed(2)}${n.stage2 ? `  P(malignant) ${n.probability_malignant!.toFixed(2)}` : ''}  short axis ${n.short_axis_mm.toFixed(1).padStart(5)} mm  ${n.volume_ml.toFixed(2).padStart(7)} ml`)
   return [`${name}: ${nodes.length} node(s) in ${seconds.toFixed(1)} s -> ${dir}`, ...rows].join('\n')
 }

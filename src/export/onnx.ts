@@ -137,21 +137,38 @@ export interface OnnxExportOptions {
 export function exportOnnx(model: Module, options: OnnxExportOptions): Uint8Array {
   const inputName = options.inputName ?? 'input'
   const outputName = options.outputName ?? 'output'
+  const spatial = options.spatialDims === 3 ? ['D', 'H', 'W'] : ['H', 'W']
+  return exportOnnxGraph(model, [{ name: inputName, dims: ['N', options.inputChannels, ...spatial] }], (g, [x]) => {
+    const result = model.toOnnx(g, x!)
+    if (result === inputName) throw new NodalError('export-failed', 'the model is an identity: nothing to export')
+    return { [outputName]: result }
+  })
+}
+
+/** A graph input: its name and dims (numbers fixed, strings named dynamic axes). */
+export interface GraphInput {
+  name: string
+  dims: (number | string)[]
+}
+
+/**
+ * The general form: `build` emits the model's nodes from the named inputs and returns the graph outputs
+ * (output name -> emitted value), e.g. a classifier's logits and its class-activation maps.
+ */
+export function exportOnnxGraph(model: Module, inputs: GraphInput[], build: (g: OnnxEmitter, inputs: string[]) => Record<string, string>): Uint8Array {
   const wasTraining = model.training
   model.eval()
   const graph = new GraphBuilder()
-  let result: string
+  let outputs: Record<string, string>
   try {
-    result = model.toOnnx(graph, inputName)
+    outputs = build(graph, inputs.map((i) => i.name))
   } finally {
     model.train(wasTraining)
   }
-  if (result === inputName) throw new NodalError('export-failed', 'the model is an identity: nothing to export')
-  graph.node('Identity', [result])
-  const last = graph.nodes[graph.nodes.length - 1]!
-  last.output = outputName
-  const spatial = options.spatialDims === 3 ? ['D', 'H', 'W'] : ['H', 'W']
-
+  for (const [name, value] of Object.entries(outputs)) {
+    graph.node('Identity', [value])
+    graph.nodes[graph.nodes.length - 1]!.output = name
+  }
   const model_ = new ProtoWriter()
   model_.int(1, irVersion)
   model_.string(2, 'nodal')
@@ -160,8 +177,8 @@ export function exportOnnx(model: Module, options: OnnxExportOptions): Uint8Arra
     graph.nodes.forEach((node, i) => g.message(1, (n) => writeNode(n, node, i)))
     g.string(2, 'nodal')
     for (const t of graph.initializers) g.message(5, (w) => writeInitializer(w, t))
-    g.message(11, (v) => writeValueInfo(v, inputName, ['N', options.inputChannels, ...spatial]))
-    g.message(12, (v) => writeValueInfo(v, outputName, null))
+    for (const input of inputs) g.message(11, (v) => writeValueInfo(v, input.name, input.dims))
+    for (const name of Object.keys(outputs)) g.message(12, (v) => writeValueInfo(v, name, null))
   })
   model_.message(8, (o) => o.string(1, '').int(2, onnxOpset))
   return model_.finish()

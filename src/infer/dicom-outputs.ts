@@ -8,7 +8,7 @@
  * File input has no series to refer to, and a case without nodes has nothing to write: both write nothing.
  */
 import { join } from 'node:path'
-import type { OutputClass } from '../bundle/index.js'
+import { type OutputClass, outputClasses } from '../bundle/index.js'
 import { exportLabelVolume, type ExportFormat } from '../io/rtstruct/export.js'
 import { type LabelNames, tg263NodeNames } from '../io/rtstruct/structures.js'
 import type { CaseWriter } from './outputs.js'
@@ -25,7 +25,7 @@ export function dicomOutputWriter(perNode: boolean): CaseWriter {
   return async (tmpDir, c) => {
     const formats = (['rtstruct', 'seg'] as ExportFormat[]).filter((f) => c.formats.has(f))
     if (!c.dicomDir || formats.length === 0 || c.result.nodes.length === 0) return
-    const names = classStructureNames(c.model.classes)
+    const names = classStructureNames(outputClasses(c.model))
     // per node: the instance map, each instance carrying its class (as nodal export --instances reads it)
     const labels = perNode ? c.result.instances : c.result.labels
     const instances = perNode ? new Map(c.result.nodes.map((n) => [n.id, { label: n.class_index }])) : undefined

@@ -35,6 +35,11 @@ export interface PredictedNode {
   disagreement: number | null
   /** Lymph node station or region, where the model's body site allows; null otherwise. */
   station: string | null
+  /** Multi-stage: stage 2's probability that this is a node, and that it is malignant given it is a node. */
+  probability_node?: number
+  probability_malignant?: number
+  /** Multi-stage: stage 2's three probabilities and the classifier that gave them. */
+  stage2?: { not_node: number; benign: number; malignant: number; classifier: string }
 }
 
 export interface NodeExtraction {

@@ -65,6 +65,14 @@ export class OnnxModel {
     }
   }
 
+  /** One run with named float32 inputs; returns every output by name. */
+  async run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
+    if (this.released) throw new NodalError('released', 'the ONNX model was released')
+    const inputs = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)]))
+    const outputs = await this.session.run(inputs)
+    return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { data: t.data as Float32Array, dims: t.dims }]))
+  }
+
   async release(): Promise<void> {
     if (this.released) return
     this.released = true

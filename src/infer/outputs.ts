@@ -7,11 +7,12 @@
  *                      malignant | benign | node), plus every measurement and class_name (the model's class)
  *   nodes.csv          one row per node
  *   probabilities_<class>.nii.gz, uncertainty.nii.gz   on request
+ *   cam.nii.gz         multi-stage models: stage 2's class-activation map of each node's decision, in [0, 1]
  * The case folder is written under a temporary name and renamed when complete.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { ModelJson } from '../bundle/index.js'
+import { type ModelJson, outputClasses } from '../bundle/index.js'
 import { encodeNifti } from '../io/nifti.js'
 import type { Volume } from '../volume/volume.js'
 import type { PredictedNode } from './nodes.js'
@@ -22,6 +23,7 @@ export const INSTANCES_FILE = 'instances.nii.gz'
 export const NODES_JSON = 'nodes.json'
 export const NODES_CSV = 'nodes.csv'
 export const REPORT_HTML = 'report.html'
+export const CAM_FILE = 'cam.nii.gz'
 
 export const OUTPUT_FORMATS = ['nifti', 'json', 'csv', 'html', 'rtstruct', 'seg'] as const
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number]
@@ -50,7 +52,8 @@ export function nodesJson(c: CaseOutput): object {
     case: c.caseName,
     input: c.input,
     model: { dir: c.modelDir, name: c.model.name, target: c.model.target, folds: c.model.folds.map((f) => f.fold) },
-    classes: c.model.classes,
+    classes: outputClasses(c.model),
+    ...(c.result.stage2 ? { stage2: c.result.stage2 } : {}),
     warnings: c.result.warnings,
     seconds: Math.round(c.seconds * 10) / 10,
     // the evaluate attributes last: `class` is the kind evaluate reads (malignant/benign); class_index names the network class
@@ -59,9 +62,15 @@ export function nodesJson(c: CaseOutput): object {
 }
 
 /** The attributes nodal evaluate reads from an instance JSON. */
-function instanceAttributes(n: PredictedNode): { score: number; class: string } {
+/**
+ * The attributes nodal evaluate reads from an instance JSON. Score: stage 1's maximum probability; after
+ * stage 2, the probability of the class given (P(malignant) for a malignant node, P(benign) for a benign one).
+ */
+function instanceAttributes(n: PredictedNode): { score: number; class: string; probability_malignant?: number } {
   const kind = /malignant|gtv/i.test(n.class) ? 'malignant' : /benign/i.test(n.class) ? 'benign' : n.class
-  return { score: n.score_max, class: kind }
+  if (!n.stage2) return { score: n.score_max, class: kind }
+  const score = kind === 'malignant' ? n.stage2.malignant : n.stage2.benign
+  return { score, class: kind, probability_malignant: n.probability_malignant }
 }
 
 const CSV_COLUMNS: (keyof PredictedNode)[] = [
@@ -91,6 +100,7 @@ export async function writeCaseOutputs(out: string, c: CaseOutput, writers: Case
       writeFileSync(join(tmp, LABELS_FILE), encodeNifti(r.labels, true))
       writeFileSync(join(tmp, INSTANCES_FILE), encodeNifti(r.instances, true))
       r.probabilities?.forEach((p, k) => writeFileSync(join(tmp, `probabilities_${c.model.classes[k]!.name}.nii.gz`), encodeNifti(p, true)))
+      if (r.cam) writeFileSync(join(tmp, CAM_FILE), encodeNifti(r.cam, true))
       if (r.uncertainty) writeFileSync(join(tmp, 'uncertainty.nii.gz'), encodeNifti(r.uncertainty, true))
     }
     if (c.formats.has('json')) writeFileSync(join(tmp, NODES_JSON), JSON.stringify(nodesJson(c), null, 2) + '\n')

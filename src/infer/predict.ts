@@ -7,11 +7,14 @@
  * -> labels -> nodes (26-connected components, small ones removed, measured).
  */
 import { join } from 'node:path'
-import { type ModelJson, readBundle } from '../bundle/index.js'
+import { type ModelJson, outputClasses, readBundle } from '../bundle/index.js'
+import { NodeClassifierRunner } from '../classify/stage2.js'
+import { camOverlay } from '../classify/cam.js'
 import { NodalError } from '../errors.js'
 import { normalizedFloor, preprocessCase, revertChannel, revertToLabels } from '../preprocess/index.js'
 import { resampleTo } from '../volume/resample.js'
-import { sameGrid, Volume } from '../volume/volume.js'
+import { type Grid, sameGrid, Volume } from '../volume/volume.js'
+import type { CandidateScan } from '../classify/candidate.js'
 import { extractNodes, type PredictedNode } from './nodes.js'
 import { OnnxModel } from './onnx-session.js'
 import { slidingWindow } from './sliding-window.js'
@@ -29,6 +32,10 @@ export interface PredictOptions {
   /** Tiles per network call; default 2. */
   batchSize?: number
   minVolumeMm3?: number
+  /** Multi-stage bundles: 'detector' stops after stage 1 (all candidates, as stage 2's training sees them). */
+  stages?: 'all' | 'detector'
+  /** Multi-stage: also return the class-activation overlay of every kept node (on the input grid). */
+  saveCam?: boolean
   onProgress?: (stage: string, done: number, total: number) => void
 }
 
@@ -43,13 +50,20 @@ export interface PredictionResult {
   /** With saveUncertainty: binary predictive entropy (bits) of node vs background, on the input grid. */
   uncertainty: Volume | null
   warnings: string[]
-  timings: { preprocess: number; network: number; postprocess: number }
+  /** Stage 1's node (foreground) probability on the input grid. */
+  foreground: Float32Array
+  /** Multi-stage: how many stage-1 candidates stage 2 rejected as not a node, and the classifier used. */
+  stage2: { classifier: string; candidates: number; rejected: number } | null
+  /** Multi-stage with saveCam: the class-activation maps of the kept nodes' decisions, in [0, 1]. */
+  cam: Volume | null
+  timings: { preprocess: number; network: number; postprocess: number; classify?: number }
   /** Network grid and tile counts, for benchmarks. */
   network: { shape: [number, number, number]; tiles: number; skippedTiles: number }
 }
 
 export class NodalModel {
-  private constructor(readonly dir: string, readonly json: ModelJson, private readonly sessions: OnnxModel[]) {}
+  private constructor(readonly dir: string, readonly json: ModelJson, private readonly sessions: OnnxModel[],
+    private readonly classifiers: NodeClassifierRunner[]) {}
 
   static async load(dir: string, options: LoadOptions = {}): Promise<NodalModel> {
     const json = readBundle(dir)
@@ -60,14 +74,23 @@ export class NodalModel {
     }
     const sessions: OnnxModel[] = []
     for (const f of folds) sessions.push(await OnnxModel.load(join(dir, f.onnx), { threads: options.threads }))
-    return new NodalModel(dir, json, sessions)
+    const classifiers: NodeClassifierRunner[] = []
+    for (const spec of json.pipeline === 'multi' ? json.classifiers ?? [] : []) classifiers.push(await NodeClassifierRunner.load(dir, spec, options.threads))
+    return new NodalModel(dir, json, sessions, classifiers)
   }
 
   get channelNames(): string[] {
     return this.json.channels.map((c) => c.name)
   }
 
-  async predict(channels: Volume[], o: PredictOptions = {}): Promise<PredictionResult> {
+  /** Whether a PET channel may follow the detector's channels (a multi-stage bundle with a PET/CT classifier). */
+  get acceptsPet(): boolean {
+    return this.classifiers.some((c) => c.spec.patch.channels.includes('PET'))
+  }
+
+  async predict(input: Volume[], o: PredictOptions = {}): Promise<PredictionResult> {
+    const extraPet = this.acceptsPet && input.length === this.json.channels.length + 1 ? input[input.length - 1]! : null
+    const channels = extraPet ? input.slice(0, -1) : input
     const warnings = this.check(channels)
     const t0 = performance.now()
     const pre = preprocessCase(channels, { target_spacing: this.json.target_spacing, channels: this.json.channels })
@@ -103,14 +126,57 @@ export class NodalModel {
     const pet = petIndex >= 0 ? onInputGrid(channels[petIndex]!, channels[0]!) : null
     const { instances, nodes } = extractNodes(labels, foreground, { classes: this.json.classes, minVolumeMm3: o.minVolumeMm3, ct, pet, disagreement: disagreementOnInput })
     for (let v = 0; v < labels.data.length; v++) if (instances.data[v] === 0) labels.data[v] = 0 // small components removed
+    const t3 = performance.now()
+    const staged = this.classifiers.length > 0 && (o.stages ?? 'all') === 'all'
+      ? await this.classifyNodes({ ct: channels[0]!, pet: extraPet ? onInputGrid(extraPet, channels[0]!) : null, foreground }, labels, instances, nodes, o)
+      : { nodes, stage2: null, cam: null }
     const result: PredictionResult = {
-      labels, instances, nodes, warnings,
+      labels, instances, nodes: staged.nodes, warnings, foreground, stage2: staged.stage2, cam: staged.cam,
       probabilities: o.saveProbabilities ? this.json.classes.map((_, k) => revertChannel(pre.record, probabilities!.subarray(k * voxels, (k + 1) * voxels), k === 0 ? 1 : 0)) : null,
       uncertainty: o.saveUncertainty ? entropyVolume(foreground, channels[0]!) : null,
-      timings: { preprocess: (t1 - t0) / 1000, network: (t2 - t1) / 1000, postprocess: (performance.now() - t2) / 1000 },
+      timings: { preprocess: (t1 - t0) / 1000, network: (t2 - t1) / 1000, postprocess: (t3 - t2) / 1000, ...(staged.stage2 ? { classify: (performance.now() - t3) / 1000 } : {}) },
       network: { shape: pre.shape, tiles, skippedTiles },
     }
     return result
+  }
+
+  /**
+   * Stage 2: each candidate classified as not a node, benign or malignant. Rejected candidates leave the
+   * label and instance maps; kept ones are renumbered 1..n and labelled 1 benign / 2 malignant.
+   */
+  private async classifyNodes(scan: CandidateScan, labels: Volume, instances: Volume, nodes: PredictedNode[], o: PredictOptions) {
+    const runner = (scan.pet ? this.classifiers.find((c) => c.spec.patch.channels.includes('PET')) : undefined)
+      ?? this.classifiers.find((c) => !c.spec.patch.channels.includes('PET'))
+    if (!runner) throw new NodalError('bad-input', `${this.dir}: this model's node classifier needs PET; give it (e.g. --pet)`)
+    o.onProgress?.('classify', 0, nodes.length)
+    const verdicts = await runner.classify(scan, nodes.map((n) => ({ instances, id: n.id, bbox: n.bbox_voxels })))
+    o.onProgress?.('classify', nodes.length, nodes.length)
+    const classes = outputClasses(this.json)
+    const newId = new Uint16Array(nodes.length + 1)
+    const kept: PredictedNode[] = []
+    const cams: { map: Float32Array; grid: Grid }[] = []
+    nodes.forEach((node, i) => {
+      const [notNode, benign, malignant] = verdicts[i]!.probabilities as [number, number, number]
+      if (1 - notNode < runner.spec.reject_below) return
+      const cls = malignant >= benign ? 2 : 1
+      newId[node.id] = kept.length + 1
+      cams.push({ map: verdicts[i]!.cam, grid: verdicts[i]!.grid })
+      kept.push({
+        ...node, id: kept.length + 1, class: classes[cls]!.name, class_index: cls,
+        probability_node: round4(1 - notNode), probability_malignant: round4(malignant / Math.max(benign + malignant, 1e-12)),
+        stage2: { not_node: round4(notNode), benign: round4(benign), malignant: round4(malignant), classifier: runner.spec.name },
+      })
+    })
+    for (let v = 0; v < instances.data.length; v++) {
+      const id = instances.data[v]!
+      if (id === 0) continue
+      instances.data[v] = newId[id]!
+      labels.data[v] = newId[id] ? kept[newId[id]! - 1]!.class_index : 0
+    }
+    return {
+      nodes: kept, stage2: { classifier: runner.spec.name, candidates: nodes.length, rejected: nodes.length - kept.length },
+      cam: o.saveCam ? camOverlay(labels.grid, cams) : null,
+    }
   }
 
   /** Refuses what the model cannot read; warns where the input is far from what it was trained on. */
@@ -162,6 +228,10 @@ export class NodalModel {
 
 export async function loadModel(dir: string, options: LoadOptions = {}): Promise<NodalModel> {
   return NodalModel.load(dir, options)
+}
+
+function round4(x: number): number {
+  return Math.round(x * 1e4) / 1e4
 }
 
 function addInto(sum: Float32Array | null, add: Float32Array): Float32Array {

@@ -11,6 +11,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { PNG } from 'pngjs'
+import { outputClasses } from '../bundle/index.js'
 import type { PredictedNode } from '../infer/nodes.js'
 import { REPORT_HTML, type CaseOutput, type CaseWriter } from '../infer/outputs.js'
 import { sampleSlice, type Plane } from '../phantom/preview.js'
@@ -54,6 +55,8 @@ export interface ThumbnailOptions {
   ct: boolean
   /** Field of view, mm (default 60, widened to fit the node). */
   fieldMm?: number
+  /** A map in [0, 1] (stage 2's class activation) blended over the image, dark red to yellow. */
+  heat?: Volume | null
 }
 
 /**
@@ -68,6 +71,7 @@ export function nodeThumbnail(image: Volume | null, instances: Volume, nodes: Pr
   const plane: Plane = { u: [...VIEWS[view].u], v: [...VIEWS[view].v], pixel, width: size, height: size, centre: [...node.centre_mm] }
   const grey = image ? sampleSlice(image, plane, true) : null
   const ids = sampleSlice(instances, plane, false)
+  const heat = o.heat ? sampleSlice(o.heat, plane, true) : null
   let lo = 40 - 200, hi = 40 + 200
   if (grey && !o.ct) {
     lo = Infinity; hi = -Infinity
@@ -90,11 +94,21 @@ export function nodeThumbnail(image: Volume | null, instances: Volume, nodes: Pr
         const c = g < 0 ? 0 : g > 255 ? 255 : g
         rgb = [c, c, c]
       } else rgb = [40, 40, 40]
+      if (heat && !edge) rgb = blendHeat(rgb, heat[Math.floor(x / f) + size * Math.floor(y / f)]!)
       const p = 4 * (x + width * y)
       png.data[p] = rgb[0]; png.data[p + 1] = rgb[1]; png.data[p + 2] = rgb[2]; png.data[p + 3] = 255
     }
   }
   return PNG.sync.write(png)
+}
+
+/** Heat h in [0, 1] over a grey pixel: transparent below 0.2, then dark red to yellow, up to 60% opaque. */
+function blendHeat(rgb: Rgb, h: number): Rgb {
+  if (!(h > 0.2)) return rgb
+  const t = (h - 0.2) / 0.8
+  const heat: Rgb = [255, Math.round(255 * t), 0]
+  const a = 0.25 + 0.35 * t
+  return rgb.map((c, i) => Math.round(c * (1 - a) + heat[i]! * a)) as Rgb
 }
 
 /** True when channel 0 is a CT in HU (the model normalises it as CT, or the scan says so). */
@@ -110,7 +124,7 @@ export function predictionReportHtml(c: CaseOutput, now = new Date()): string {
     ['case', c.caseName],
     ['input', c.input],
     ['model', `${m.name} (target ${m.target}; fold${m.folds.length === 1 ? '' : 's'} ${folds})`],
-    ['classes', m.classes.filter((k) => k.index > 0).map((k) => `${k.index} ${k.name}${k.dataset_labels?.length ? ` (dataset label${k.dataset_labels.length === 1 ? '' : 's'} ${k.dataset_labels.join(', ')})` : ''}`).join('; ')],
+    ['classes', outputClasses(m).filter((k) => k.index > 0).map((k) => `${k.index} ${k.name}${k.dataset_labels?.length ? ` (dataset label${k.dataset_labels.length === 1 ? '' : 's'} ${k.dataset_labels.join(', ')})` : ''}`).join('; ')],
     ['predicted', `${now.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')} in ${c.seconds.toFixed(1)} s`],
   ]
   if (m.intended_use) info.push(['intended use', m.intended_use])
@@ -160,9 +174,10 @@ function table(header: string[], rows: string[][], info = false): string {
 
 function nodeTable(nodes: PredictedNode[]): string {
   const stations = nodes.some((n) => n.station)
-  const header = ['id', 'class', 'score mean', 'score max', 'short axis mm', 'long axis mm', 'volume ml', 'centre LPS mm', 'mean HU', 'SUVmax', 'entropy', 'disagreement', ...(stations ? ['station'] : [])]
+  const staged = nodes.some((n) => n.stage2)
+  const header = ['id', 'class', ...(staged ? ['P(node)', 'P(malignant | node)'] : []), 'score mean', 'score max', 'short axis mm', 'long axis mm', 'volume ml', 'centre LPS mm', 'mean HU', 'SUVmax', 'entropy', 'disagreement', ...(stations ? ['station'] : [])]
   const rows = nodes.map((n) => [
-    String(n.id), n.class, fmt(n.score_mean, 3), fmt(n.score_max, 3), fmt(n.short_axis_mm, 1), fmt(n.long_axis_mm, 1), fmt(n.volume_ml, 3),
+    String(n.id), n.class, ...(staged ? [fmt(n.probability_node, 3), fmt(n.probability_malignant, 3)] : []), fmt(n.score_mean, 3), fmt(n.score_max, 3), fmt(n.short_axis_mm, 1), fmt(n.long_axis_mm, 1), fmt(n.volume_ml, 3),
     n.centre_mm.map((x) => fmt(x, 1)).join(', '), fmt(n.mean_hu, 0), fmt(n.suv_max, 1), fmt(n.entropy, 3), fmt(n.disagreement, 4),
     ...(stations ? [n.station ?? '–'] : []),
   ])
@@ -175,20 +190,24 @@ function thumbnails(c: CaseOutput): string {
   const ct = isCt(c)
   const image = c.image ?? null
   const figures = shown.map((n) => {
-    const views = (Object.keys(VIEWS) as View[]).map((view) => {
+    const panels: [View, Volume | null][] = [['axial', null], ['coronal', null], ...(r.cam ? [['axial', r.cam] as [View, Volume]] : [])]
+    const views = panels.map(([view, heat]) => {
       const [l, rt, t, b] = VIEWS[view].edges
-      const png = nodeThumbnail(image, r.instances, r.nodes, n, view, { ct })
-      return `<div class="view"><img src="${pngDataUri(png)}" alt="node ${n.id} ${view}" data-node="${n.id}" data-view="${view}">` +
+      const png = nodeThumbnail(image, r.instances, r.nodes, n, view, { ct, heat })
+      const kind = heat ? `${view}-cam` : view
+      return `<div class="view"><img src="${pngDataUri(png)}" alt="node ${n.id} ${kind}" data-node="${n.id}" data-view="${kind}">` +
         `<span class="l">${l}</span><span class="r">${rt}</span><span class="t">${t}</span><span class="b">${b}</span></div>`
     })
-    const caption = `node ${n.id}: ${n.class}, score ${fmt(n.score_max, 3)}, short axis ${fmt(n.short_axis_mm, 1)} mm, ${fmt(n.volume_ml, 3)} ml`
+    const stage2 = n.stage2 ? `, P(node) ${fmt(n.probability_node, 2)}, P(malignant | node) ${fmt(n.probability_malignant, 2)}` : ''
+    const caption = `node ${n.id}: ${n.class}${stage2}, score ${fmt(n.score_max, 3)}, short axis ${fmt(n.short_axis_mm, 1)} mm, ${fmt(n.volume_ml, 3)} ml`
     return `<figure><div class="pair">${views.join('')}</div><figcaption>${escapeXml(caption)}</figcaption></figure>`
   })
   const window = !image ? 'no image (outlines only)' : ct ? 'CT soft-tissue window (W 400 / L 40 HU)' : 'min-max window'
   const legend = [['malignant', MALIGNANT_COLOUR], ['benign', BENIGN_COLOUR], ['other', OTHER_COLOUR]] as const
   const more = r.nodes.length > shown.length ? ` Thumbnails of the ${shown.length} highest-scoring of ${r.nodes.length} nodes.` : ''
   return `<h2>Thumbnails</h2><p>Axial and coronal slices through each node's centre, ${FIELD_MM} mm field or more, ${window}, ` +
-    `radiological orientation (patient's right on the image's left; anterior / superior at the top).${more} Outlines:` +
+    `radiological orientation (patient's right on the image's left; anterior / superior at the top).${more}` +
+    (r.cam ? ' The third view shows where stage 2 looked for its decision (class-activation map, dark red to yellow).' : '') + ' Outlines:' +
     legend.map(([name, [cr, cg, cb]]) => `<span class="swatch" style="background: rgb(${cr}, ${cg}, ${cb})"></span>${name}`).join('') +
     `</p><div class="nodes">${figures.join('')}</div>`
 }

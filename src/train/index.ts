@@ -25,7 +25,7 @@ export const FOLDS = 5
 export const SPLIT_SEED = 12345
 
 /** What one fold's training takes from the command, plus where the plan is and which folds to train. */
-export interface TrainOptions extends Pick<FoldTraining, 'target' | 'loss' | 'iterations' | 'minutes' | 'resume' | 'seed' | 'threads'
+export interface TrainOptions extends Pick<FoldTraining, 'target' | 'loss' | 'iterations' | 'minutes' | 'resume' | 'initWeights' | 'seed' | 'threads'
   | 'workers' | 'augment' | 'onProgress' | 'onValidation' | 'log' | 'shouldStop'> {
   /** The folder holding plans.json and preprocessed/ (nodal plan's --out). */
   planDir: string

@@ -12,7 +12,7 @@ import { buildModel, type UNet } from '../models/index.js'
 import type { Plans } from '../plan/plans.js'
 import { type CacheHeader } from '../preprocess/cache.js'
 import { normalizedFloor } from '../preprocess/normalize.js'
-import { SGD, manualSeed, polySchedule, setNumThreads, tensor, tidy } from '../torch/index.js'
+import { SGD, loadModule, manualSeed, polySchedule, setNumThreads, tensor, tidy } from '../torch/index.js'
 import { defaultAugmentOptions } from './augment/index.js'
 import { type LoopState, loadCheckpoint, saveCheckpoint } from './checkpoint.js'
 import { BatchLoader } from './loader.js'
@@ -45,6 +45,8 @@ export interface FoldTraining {
   iterations?: number
   minutes?: number
   resume: boolean
+  /** Start from these weights (fine-tuning): a safetensors file of the same network, e.g. a bundle's fold_0.safetensors. */
+  initWeights?: string
   seed: number
   threads: number
   workers: number
@@ -63,6 +65,16 @@ export interface FoldResult {
   state: LoopState
   validation: ValidationResult | null
   stopped: boolean
+}
+
+async function initialWeights(model: UNet, path: string, log?: (line: string) => void): Promise<void> {
+  if (!existsSync(path)) throw new NodalError('not-found', `${path}: no such weights file (--init-from)`)
+  try {
+    await loadModule(model, path)
+  } catch (e) {
+    throw new NodalError('bad-input', `${path}: does not fit this network (${(e as Error).message.split('\n')[0]}); fine-tune from weights of the same plans`)
+  }
+  log?.(`starting from the weights in ${path}`)
 }
 
 function settingsOf(t: FoldTraining): Record<string, unknown> {
@@ -87,6 +99,7 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
   } else {
     if (existsSync(last)) throw new NodalError('bad-output', `${t.out}: holds a checkpoint already; add --resume to continue it, or choose another --out`)
     state = { iteration: 0, totalIterations: t.iterations ?? 0, seed: t.seed, elapsedSeconds: 0, bestMetric: null, bestIteration: null, settings: settingsOf(t) }
+    if (t.initWeights) await initialWeights(model, t.initWeights, t.log)
   }
   const log = new TrainingLog(join(t.out, TRAINING_LOG), join(t.out, TRAINING_PLOT))
   log.load(state.iteration)

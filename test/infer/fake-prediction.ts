@@ -36,7 +36,7 @@ export function fakeResult(labels: Volume, classes: OutputClass[], o: { image?: 
   const ct = o.image && String(o.image.meta.modality ?? '').toUpperCase() === 'CT' ? o.image : null
   const { instances, nodes } = extractNodes(labels, foreground, { classes, ct })
   return {
-    labels, instances, nodes, probabilities: null, uncertainty: null, warnings: o.warnings ?? [],
+    labels, instances, nodes, probabilities: null, uncertainty: null, warnings: o.warnings ?? [], foreground, stage2: null, cam: null,
     timings: { preprocess: 0, network: 0, postprocess: 0 }, network: { shape: [1, 1, 1], tiles: 0, skippedTiles: 0 },
   }
 }
