@@ -28,8 +28,8 @@ export const PATCH_SIZE = 32
 export const PATCH_SPACING_MM = 1.5
 /** Stored training patches are larger, for random shifts of up to 3 mm. */
 export const STORED_PATCH_SIZE = 36
-/** Candidates with P(node) below this are dropped by predict. */
-export const REJECT_BELOW = 0.2
+/** Candidates with P(node) below this are dropped by predict: the classifier must think a node more likely than not. */
+export const REJECT_BELOW = 0.5
 const PET_NORMALIZATION = { scheme: 'pet' as const, clip: 30, scale: 5 }
 
 export interface Stage2Options {

@@ -7,7 +7,6 @@ import { sameGrid } from '../volume/volume.js'
 import type { Command } from './command.js'
 import { convertCommand } from './convert.js'
 import { evaluateCommand } from './evaluate.js'
-import { exportCommand } from './export.js'
 import { infoCommand } from './info.js'
 import { defineCommand } from './options.js'
 import { phantomCommand } from './phantom.js'
@@ -18,54 +17,55 @@ export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.
 
 const MARKER = '.nodal-demo'
 
-/** The default chest CT model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
-export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'chest_ct_nodes')
+/** The default multi-stage chest model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
+export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'chest_nodes_multi')
+
+/** A real chest CT no shipped model trained on (LIDC-IDRI-0314, see samples/README.md). */
+export const DEMO_REAL_CT = join(SAMPLES, 'ct', 'chest_ct_lidc0314_1p8mm.nii.gz')
 
 export const demoCommand = defineCommand({
   name: 'demo',
   usage: 'nodal demo [--out DIR]',
-  description: `Runs the main job on built-in data, command by command, as a user would:
+  description: `Runs the main job on built-in data, command by command, as a user would (about 2 minutes):
   1. nodal info and convert on the shipped 3-slice CT DICOM series (checks the round trip is exact);
-  2. nodal phantom: a synthetic chest CT with benign and malignant lymph nodes (nnU-Net layout; its seed
-     was never used in training);
-  3. nodal convert --to dicom: the phantom CT as a DICOM series;
-  4. nodal predict: the shipped chest CT model (models/chest_ct_nodes, ONNX Runtime) finds the nodes in
-     that DICOM series: labels, nodes.json/csv with measurements, RTSTRUCT, DICOM-SEG, report.html;
-  5. nodal evaluate: the model's nodes against the ground truth (Dice, detection, FROC);
-  6. nodal export + convert + evaluate: the ground truth itself as RTSTRUCT and DICOM-SEG, read back and
-     compared with the original (the clinical outputs must carry it exactly).
-The shipped model was trained on synthetic chest CTs only: not for clinical use.`,
+  2. nodal phantom: a synthetic PET/CT of the chest with benign and malignant lymph nodes (its seed was
+     never used in training), and nodal convert --to dicom: its CT as a DICOM series;
+  3. nodal predict with the shipped multi-stage model (models/chest_nodes_multi, ONNX Runtime): stage 1
+     finds the nodes in the DICOM series, stage 2 classifies each with CT and PET: labels, nodes.json/csv,
+     RTSTRUCT, DICOM-SEG, report.html with class-activation maps; nodal evaluate against the truth;
+  4. the DICOM-SEG read back and compared with the predicted labels (it must carry them exactly);
+  5. nodal phantom --insert-into: synthetic nodes placed in the mediastinum, hila and supraclavicular
+     fossae of a real chest CT that no model trained on (samples/, LIDC-IDRI-0314), then nodal predict
+     (CT only) and nodal evaluate there.
+The shipped models learned from synthetic data only: not for clinical use.`,
   options: {
-    out: { type: 'path', placeholder: 'DIR', default: 'nodal-demo', help: 'where to write everything (a previous demo there is replaced)' },
+    out: { type: 'path', placeholder: 'DIR', default: 'demo-output', help: 'where to write everything (a previous demo there is replaced)' },
   },
-  examples: ['nodal demo --out /tmp/nodal-demo'],
+  examples: ['nodal demo', 'nodal demo --out /tmp/nodal-demo'],
   async run({ values }) {
     const out = prepareOutput(resolve(values.out))
     await sampleRoundTrip(out)
     const data = join(out, 'phantom')
-    await step('synthetic chest CT with lymph nodes', phantomCommand, ['--site', 'chest', '--cases', '1', '--seed', '7', '--out', data, '--preview'])
-    const ct = join(data, 'imagesTr', 'chest_000_0000.nii.gz')
-    const labels = join(data, 'labelsTr', 'chest_000.nii.gz')
+    await step('a synthetic chest PET/CT with lymph nodes', phantomCommand, ['--site', 'chest', '--modality', 'petct', '--cases', '1', '--seed', '9', '--spacing', '0.9,0.9,2', '--out', data, '--preview'])
     const dicom = join(out, 'dicom', 'ct')
-    await step('the phantom CT as a DICOM series', convertCommand, [ct, dicom, '--to', 'dicom'])
+    await step('its CT as a DICOM series', convertCommand, [join(data, 'imagesTr', 'chest_000_0000.nii.gz'), dicom, '--to', 'dicom'])
     const pred = join(out, 'pred')
-    await step('the shipped chest CT model finds the nodes in the DICOM series', predictCommand, [dicom, '--model', DEMO_MODEL, '--out', pred])
-    await step('the model\'s nodes vs the ground truth', evaluateCommand, ['--pred', join(pred, 'ct'), '--gt', join(data, 'labelsTr', 'chest_000.nii.gz'), '--gt-instances', join(data, 'instancesTr'), '--out', join(out, 'eval', 'model'), '--images', join(data, 'imagesTr')])
-    const names = join(data, 'dataset.json')
-    await step('node labels as an RT Structure Set', exportCommand, [labels, '--reference', dicom, '--format', 'rtstruct', '--out', join(out, 'dicom', 'rtstruct.dcm'), '--names', names])
-    await step('node labels as a DICOM-SEG', exportCommand, [labels, '--reference', dicom, '--format', 'seg', '--out', join(out, 'dicom', 'seg.dcm'), '--names', names])
-    await step('RTSTRUCT read back', convertCommand, [join(out, 'dicom', 'rtstruct.dcm'), join(out, 'readback', 'rtstruct', 'chest_000.nii.gz'), '--reference', dicom])
-    await step('DICOM-SEG read back', convertCommand, [join(out, 'dicom', 'seg.dcm'), join(out, 'readback', 'seg', 'chest_000.nii.gz'), '--reference', dicom])
-    for (const kind of ['rtstruct', 'seg']) {
-      await step(`${kind.toUpperCase()} read back vs ground truth`, evaluateCommand, ['--pred', join(out, 'readback', kind), '--gt', join(data, 'labelsTr'), '--labels', '1,2', '--out', join(out, 'eval', kind), '--images', join(data, 'imagesTr')])
-    }
-    console.log(`\ndemo finished; outputs in ${out} (open pred/ct/report.html, eval/model/report.html, phantom/preview/)`)
+    await step('the shipped model finds the nodes and classifies each with PET/CT', predictCommand, [dicom, '--pet', join(data, 'petTr', 'chest_000.nii.gz'), '--model', DEMO_MODEL, '--out', pred])
+    await step('the model\'s nodes vs the ground truth', evaluateCommand, ['--pred', join(pred, 'ct'), '--gt', join(data, 'labelsTr', 'chest_000.nii.gz'), '--gt-instances', join(data, 'instancesTr'), '--labels', '1,2', '--out', join(out, 'eval', 'phantom'), '--images', join(data, 'imagesTr')])
+    await step('the predicted DICOM-SEG read back', convertCommand, [join(pred, 'ct', 'seg.dcm'), join(out, 'readback', 'ct.nii.gz'), '--reference', dicom])
+    await step('DICOM-SEG read back vs the predicted labels', evaluateCommand, ['--pred', join(out, 'readback', 'ct.nii.gz'), '--gt', join(pred, 'ct', 'labels.nii.gz'), '--out', join(out, 'eval', 'seg')])
+    const real = join(out, 'real')
+    await step('synthetic nodes inserted into a real chest CT no model trained on', phantomCommand, ['--insert-into', DEMO_REAL_CT, '--site', 'chest', '--cases', '1', '--seed', '5', '--out', real, '--preview'])
+    const realCase = readdirSync(join(real, 'labelsTr'))[0]!.replace(/\.nii\.gz$/, '')
+    await step('the shipped model on the real CT (CT only)', predictCommand, [join(real, 'imagesTr', `${realCase}_0000.nii.gz`), '--model', DEMO_MODEL, '--out', join(out, 'pred-real')])
+    await step('the model\'s nodes vs the inserted nodes', evaluateCommand, ['--pred', join(out, 'pred-real', realCase), '--gt', join(real, 'labelsTr', `${realCase}.nii.gz`), '--gt-instances', join(real, 'instancesTr'), '--labels', '1,2', '--out', join(out, 'eval', 'real'), '--images', join(real, 'imagesTr')])
+    console.log(`\ndemo finished; outputs in ${out} (open pred/ct/report.html, eval/phantom/report.html, pred-real/${realCase}/report.html, real/preview/)`)
     return 0
   },
 })
 
 /** Creates the output folder, or empties it when it holds a previous demo; never touches other files. */
-function prepareOutput(out: string): string {
+export function prepareOutput(out: string): string {
   if (existsSync(out) && readdirSync(out).length > 0) {
     if (!existsSync(join(out, MARKER))) throw new NodalError('bad-output', `${out}: folder is not empty and holds no previous demo; choose another --out`)
     rmSync(out, { recursive: true, force: true })

@@ -298,7 +298,7 @@ test('the migrated commands keep their options and descriptions', async () => {
     export: ['--reference DIR', '--format rtstruct|seg', '--out FILE', '--names FILE', '--per-node', '--instances FILE', 'even-odd'],
     phantom: ['--site NAME', '--cases N', '--seed S', '--out DIR', '--modality ct|petct|mr', '--spacing x,y,z', '--size x,y,z', '--preview',
       '--insert-into FILE', '--organs FILE', '--organ-names N', 'The same seed gives the same bytes.'],
-    demo: ['--out DIR', 'the shipped chest CT model'],
+    demo: ['--out DIR', 'the shipped multi-stage model'],
     bench: ['--json', '--patch 96|64', '--threads N', '--steps N', '--warmup N', 'ONNX Runtime vs libtorch'],
   }
   for (const [name, parts] of Object.entries(expect)) {

@@ -15,7 +15,7 @@ import { readBundle } from '../../src/bundle/index.js'
 import { makePhantomDataset } from '../../src/phantom/index.js'
 import { type Plans, unetConfigFor } from '../../src/plan/index.js'
 import { type CacheHeader, readCacheHeader } from '../../src/preprocess/cache.js'
-import { loadSafetensors, manualSeed, randn, tensor, where, type Tensor } from '../../src/torch/index.js'
+import { loadSafetensors, manualSeed, nn, randn, saveModule, tensor, where, type Tensor } from '../../src/torch/index.js'
 import { LOSS_NAMES, lossByName } from '../../src/train/loss.js'
 import { iterationSeed, sampleBatch, type SamplerSettings, targetLookup } from '../../src/train/sampler.js'
 import { CLI, runCli, tempDir } from '../helpers.js'
@@ -199,6 +199,33 @@ test('resume after SIGKILL gives bit-identical weights; a checkpoint without --r
   // A again, without --resume: refused, nothing overwritten
   const again = runCli(args(out('A')))
   oneLineError(again, /holds a checkpoint already; add --resume/, 'train into a folder with a checkpoint')
+})
+
+test('--init-from starts from another bundle\'s weights (fine-tuning); weights of another network are refused in one line', async () => {
+  const plan = await plannedPhantom()
+  assert.equal(plan.code, 0, plan.stderr)
+  const plansFile = smallPlans()
+  const out = (name: string) => join(tmp.path, 'finetune', name)
+  const args = (dir: string) => ['train', PHANTOM, '--plans', plansFile, '--iterations', '1', '--epoch', '1', '--threads', '1', '--fold', '0', '--validate-every', '1000', '--out', dir]
+  const base = runCli([...args(out('base')), '--iterations', '3', '--seed', '1'])
+  assert.equal(base.code, 0, base.stderr)
+  const from = join(out('base'), 'fold_0.safetensors')
+  const tuned = runCli([...args(out('tuned')), '--init-from', from, '--seed', '2'])
+  assert.equal(tuned.code, 0, tuned.stderr)
+  assert.match(tuned.stderr, /starting from the weights in/)
+  const scratch = runCli([...args(out('scratch')), '--seed', '2'])
+  assert.equal(scratch.code, 0, scratch.stderr)
+  const [w0, wt, ws] = [await weights(from), await weights(join(out('tuned'), 'fold_0.safetensors')), await weights(join(out('scratch'), 'fold_0.safetensors'))]
+  const distance = (a: Map<string, { data: number[] }>, b: Map<string, { data: number[] }>) => {
+    let sum = 0
+    for (const [name, t] of a) t.data.forEach((v, i) => { sum += (v - b.get(name)!.data[i]!) ** 2 })
+    return Math.sqrt(sum)
+  }
+  // one step from the base weights stays near them; a fresh start with the same seed is far away
+  assert.ok(distance(wt, w0) * 10 < distance(ws, w0), `fine-tuned ${distance(wt, w0)} vs scratch ${distance(ws, w0)} from the base`)
+  const other = join(out('other.safetensors'))
+  await saveModule(new nn.Linear(3, 2), other)
+  oneLineError(runCli([...args(out('mismatch')), '--init-from', other]), /does not fit this network/, 'weights of another network')
 })
 
 // ------------------------------------------------------------------------------------------- ignore label
