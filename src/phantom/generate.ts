@@ -119,7 +119,7 @@ function resampleOntoCt(pet: Volume, grid: Canvas['grid']): Float32Array {
 }
 
 /** 1 benign, 2 malignant, from the instance map. */
-function labelMap(instances: Uint16Array, nodes: PlacedNode[]): Uint8Array {
+export function labelMap(instances: Uint16Array, nodes: PlacedNode[]): Uint8Array {
   const classOf = new Uint8Array(nodes.length + 1)
   for (const node of nodes) classOf[node.id] = node.cls === 'benign' ? 1 : 2
   const labels = new Uint8Array(instances.length)

@@ -20,7 +20,7 @@ import { measureAllNodes } from '../volume/measure.js'
 import { allocate, Vec3, Volume } from '../volume/volume.js'
 import { gaussianBlur } from './acquisition.js'
 import { Canvas } from './canvas.js'
-import { NodeRecord, toRecord } from './generate.js'
+import { NodeRecord, labelMap, toRecord } from './generate.js'
 import { placementMaps, roomyCentres, stationFat } from './host-anatomy/fat.js'
 import { AnatomySummary, analyseHost, HostAnatomy, OrganLabels, REGION_STATIONS, RegionName, StationName } from './host-anatomy/index.js'
 import { NodeMasks, paintNode, PlacedNode, placeNodes } from './nodes.js'
@@ -138,7 +138,7 @@ export function insertPrepared(prep: PreparedHost, seed: number, index: number):
   const masks = new NodeMasks(host.data.length)
   const image = host.withData(paintIntoHost(prep, canvas, masks, nodes, tissue))
   const instances = host.withData(masks.instances, { modality: 'SEG' })
-  const labels = host.withData(classMap(masks.instances, nodes), { modality: 'SEG' })
+  const labels = host.withData(labelMap(masks.instances, nodes), { modality: 'SEG' })
   return { image, labels, instances, nodes: records(host, instances, nodes, prep.site), placement: { ...prep.placement, anatomy: prep.anatomy.summary } }
 }
 
@@ -284,15 +284,6 @@ function forEachInBox(box: Box, nx: number, ny: number, fn: (v: number, b: numbe
       for (let i = box.lo[0]; i <= box.hi[0]; i++, v++, b++) fn(v, b)
     }
   }
-}
-
-/** 1 benign, 2 malignant, from the instance map. */
-function classMap(instances: Uint16Array, nodes: PlacedNode[]): Uint8Array {
-  const classOf = new Uint8Array(nodes.length + 1)
-  for (const node of nodes) classOf[node.id] = node.cls === 'benign' ? 1 : 2
-  const out = new Uint8Array(instances.length)
-  for (let v = 0; v < instances.length; v++) out[v] = classOf[instances[v]]
-  return out
 }
 
 function records(host: Volume, instances: Volume, nodes: PlacedNode[], site: string): Record<string, NodeRecord> {

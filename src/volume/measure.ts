@@ -119,8 +119,8 @@ function crossSectionAxes(pairs: number[], vol: Volume, u: number, v: number): {
   return { long: long + voxelExtent(dir), short: hi - lo + voxelExtent(perp) }
 }
 
-/** Andrew's monotone chain; returns hull vertices counter-clockwise. */
-function convexHull(points: [number, number][]): [number, number][] {
+/** Andrew's monotone chain; returns hull vertices counter-clockwise, without repeating the first. */
+export function convexHull(points: [number, number][]): [number, number][] {
   const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1])
   if (pts.length < 3) return pts
   const crossZ = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])

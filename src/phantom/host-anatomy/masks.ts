@@ -4,6 +4,7 @@
  * per-slice reductions. Everything works on flat typed arrays (x fastest).
  */
 import { connectedComponents, Components } from '../../volume/components.js'
+import { convexHull } from '../../volume/measure.js'
 import { Lattice } from './grid.js'
 
 const FAR = 1e20
@@ -97,24 +98,6 @@ export function fillConvexHull(points: [number, number][], L: Lattice, k: number
     const row = k * L.slice + j * L.nx
     for (let i = Math.max(0, Math.ceil(lo - 1e-9)); i <= Math.min(L.nx - 1, Math.floor(hi + 1e-9)); i++) out[row + i] = 1
   }
-}
-
-/** Andrew's monotone chain; counter-clockwise, without repeated end point. */
-function convexHull(points: [number, number][]): [number, number][] {
-  const p = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1])
-  if (p.length < 3) return p
-  const cross = (o: number[], a: number[], b: number[]) => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0])
-  const lower: [number, number][] = [], upper: [number, number][] = []
-  for (const q of p) {
-    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], q) <= 0) lower.pop()
-    lower.push(q)
-  }
-  for (let t = p.length - 1; t >= 0; t--) {
-    const q = p[t]
-    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], q) <= 0) upper.pop()
-    upper.push(q)
-  }
-  return lower.slice(0, -1).concat(upper.slice(0, -1))
 }
 
 /** Median of a window of `radius` slices either side, skipping NaN (slices without a value). */
