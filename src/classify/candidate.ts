@@ -9,7 +9,7 @@ import { normalizeChannel, type Normalization } from '../preprocess/normalize.js
 import { cropOrPad } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { resampleTo } from '../volume/resample.js'
-import { IDENTITY_AXES, type Grid, type Vec3, type Volume } from '../volume/volume.js'
+import { IDENTITY_AXES, type Grid, scaledAxes, type Vec3, type Volume, worldToIndex } from '../volume/volume.js'
 
 /** Every measured feature stage 2 can use, in the order they enter the network. */
 export const MEASURED_FEATURES = [
@@ -82,6 +82,9 @@ function voxelStats(scan: CandidateScan, region: CandidateRegion, centre: Vec3, 
   const { instances, id, bbox } = region
   const [nx, ny] = instances.shape
   const inner = (shortAxis / 4) ** 2
+  // distance to the centre in mm from the voxel's index offset: Σ_d (index_d - c_d) · axis_d · spacing_d
+  const c = worldToIndex(instances, centre)
+  const [ax, ay, az] = scaledAxes(instances)
   let n = 0, sum = 0, sum2 = 0, score = 0, suvMax = 0
   const centreHu: number[] = []
   let rimSum = 0, rimN = 0
@@ -94,8 +97,8 @@ function voxelStats(scan: CandidateScan, region: CandidateRegion, centre: Vec3, 
         n++; sum += hu; sum2 += hu * hu
         if (scan.foreground) score += scan.foreground[v]!
         if (scan.pet && scan.pet.data[v]! > suvMax) suvMax = scan.pet.data[v]!
-        const p = instances.indexToWorld(i, j, k)
-        const d2 = (p[0] - centre[0]) ** 2 + (p[1] - centre[1]) ** 2 + (p[2] - centre[2]) ** 2
+        const di = i - c[0], dj = j - c[1], dk = k - c[2]
+        const d2 = (di * ax[0] + dj * ay[0] + dk * az[0]) ** 2 + (di * ax[1] + dj * ay[1] + dk * az[1]) ** 2 + (di * ax[2] + dj * ay[2] + dk * az[2]) ** 2
         if (d2 <= inner) centreHu.push(hu)
         else { rimSum += hu; rimN++ }
       }

@@ -12,7 +12,6 @@ import { NodalError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic.js'
 import { readVolume } from '../io/index.js'
 import { connectedComponents } from '../volume/components.js'
-import { boundingBox } from '../volume/crop.js'
 import { type Vec3, Volume } from '../volume/volume.js'
 import { type CandidateRegion, type CandidateScan, extractPatch, MEASURED_FEATURES, type MeasuredFeature, measureCandidate, type PatchChannel, type PatchSpec } from './candidate.js'
 
@@ -98,20 +97,27 @@ async function truthOf(c: DatasetCase, ds: Dataset): Promise<Truth> {
     const mask = Uint8Array.from(labels.data, (v) => (ds.labels.foreground.includes(v) ? 1 : 0))
     instances = labels.withData(connectedComponents(mask, labels.shape, 26).labels, {})
   }
-  const nodes = new Map<number, { bbox: [Vec3, Vec3]; label: SampleLabel }>()
-  const votes = new Map<number, [number, number]>()
+  // one pass: each node's class votes and its box
+  const seen = new Map<number, { benign: number; malignant: number; bbox: [Vec3, Vec3] }>()
+  const [nx, ny] = instances.shape
   for (let v = 0; v < instances.data.length; v++) {
     const id = instances.data[v]!
     if (id === 0) continue
-    const tally = votes.get(id) ?? [0, 0]
-    if (ds.labels.malignant.includes(labels.data[v]!)) tally[1]++
-    else if (ds.labels.foreground.includes(labels.data[v]!)) tally[0]++
-    votes.set(id, tally)
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+    let node = seen.get(id)
+    if (!node) seen.set(id, node = { benign: 0, malignant: 0, bbox: [[i, j, k], [i, j, k]] })
+    const [lo, hi] = node.bbox
+    if (i < lo[0]) lo[0] = i
+    if (j < lo[1]) lo[1] = j
+    if (k < lo[2]) lo[2] = k
+    if (i > hi[0]) hi[0] = i
+    if (j > hi[1]) hi[1] = j
+    if (k > hi[2]) hi[2] = k
+    if (ds.labels.malignant.includes(labels.data[v]!)) node.malignant++
+    else if (ds.labels.foreground.includes(labels.data[v]!)) node.benign++
   }
-  for (const [id, [benign, malignant]] of votes) {
-    const bbox = boundingBox(instances, (v) => v === id)!
-    nodes.set(id, { bbox, label: malignant > benign ? 2 : 1 })
-  }
+  const nodes = new Map<number, { bbox: [Vec3, Vec3]; label: SampleLabel }>()
+  for (const [id, n] of seen) nodes.set(id, { bbox: n.bbox, label: n.malignant > n.benign ? 2 : 1 })
   return { instances, nodes }
 }
 
