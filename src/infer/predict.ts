@@ -123,12 +123,14 @@ export class NodalModel {
     const disagreementOnInput = disagreement ? revertChannel(pre.record, disagreement).data as Float32Array : null
     const ct = this.json.channels[0]!.normalization.scheme === 'ct' ? channels[0]! : null
     const petIndex = this.json.channels.findIndex((c) => c.normalization.scheme === 'pet')
-    const pet = petIndex >= 0 ? onInputGrid(channels[petIndex]!, channels[0]!) : null
+    // PET for SUVmax and for stage 2: a channel of the network, or the one a multi-stage bundle takes after them
+    const petInput = petIndex >= 0 ? channels[petIndex]! : extraPet
+    const pet = petInput ? onInputGrid(petInput, channels[0]!) : null
     const { instances, nodes } = extractNodes(labels, foreground, { classes: this.json.classes, minVolumeMm3: o.minVolumeMm3, ct, pet, disagreement: disagreementOnInput })
     for (let v = 0; v < labels.data.length; v++) if (instances.data[v] === 0) labels.data[v] = 0 // small components removed
     const t3 = performance.now()
     const staged = this.classifiers.length > 0 && (o.stages ?? 'all') === 'all'
-      ? await this.classifyNodes({ ct: channels[0]!, pet: extraPet ? onInputGrid(extraPet, channels[0]!) : null, foreground }, labels, instances, nodes, o)
+      ? await this.classifyNodes({ ct: channels[0]!, pet, foreground }, labels, instances, nodes, o)
       : { nodes, stage2: null, cam: null }
     const result: PredictionResult = {
       labels, instances, nodes: staged.nodes, warnings, foreground, stage2: staged.stage2, cam: staged.cam,

@@ -216,7 +216,8 @@ test('nodal train --pipeline multi then nodal predict: stage 2 rejects vessels a
   const nodes = JSON.parse(readFileSync(join(caseDir, 'nodes.json'), 'utf8'))
   assert.deepEqual(nodes.classes.map((c: { name: string }) => c.name), ['background', 'benign_node', 'malignant_node'])
   assert.equal(nodes.stage2.classifier, 'petct')
-  const found = Object.values(nodes.instances) as { class: string; centre_mm: Vec3; probability_malignant: number; stage2: unknown }[]
+  const found = Object.values(nodes.instances) as { class: string; centre_mm: Vec3; probability_malignant: number; stage2: unknown; suv_max: number | null }[]
+  assert.ok(found.every((n) => typeof n.suv_max === 'number'), 'with PET every node has its SUVmax')
   for (const blob of test.blobs.filter((b) => b.kind !== 'vessel')) {
     const node = found.find((f) => Math.hypot(f.centre_mm[0] - blob.centre[0], f.centre_mm[1] - blob.centre[1], f.centre_mm[2] - blob.centre[2]) < 3)
     assert.ok(node, `the ${blob.kind} sphere at ${blob.centre.map((x) => x.toFixed(0))} was kept`)
