@@ -55,6 +55,8 @@ export interface ClassifierSpec {
   classes: string[]
   /** Candidates whose probability of being a node (1 - P(not_node)) is below this are dropped. */
   reject_below: number
+  /** A kept node is malignant when P(malignant | node) >= this (0.5 in bundles written before it was chosen on validation). */
+  malignant_above?: number
   training: Record<string, unknown>
   validation: Record<string, number | null>
 }

@@ -20,6 +20,7 @@ import { saveModule } from '../torch/index.js'
 import { MEASURED_FEATURES, type MeasuredFeature, type PatchChannel } from './candidate.js'
 import { collectSamples, loadSamples, saveSamples, type SampleSet } from './samples.js'
 import { type ClassifierResult, trainClassifier } from './train.js'
+import { KEEP_MALIGNANT, KEEP_NODES } from './operating-point.js'
 
 export { MEASURED_FEATURES } from './candidate.js'
 
@@ -28,8 +29,6 @@ export const PATCH_SIZE = 32
 export const PATCH_SPACING_MM = 1.5
 /** Stored training patches are larger, for random shifts of up to 3 mm. */
 export const STORED_PATCH_SIZE = 36
-/** Candidates with P(node) below this are dropped by predict: the classifier must think a node more likely than not. */
-export const REJECT_BELOW = 0.5
 const PET_NORMALIZATION = { scheme: 'pet' as const, clip: 30, scale: 5 }
 
 export interface Stage2Options {
@@ -160,9 +159,9 @@ async function writeClassifier(bundle: string, name: string, channels: PatchChan
     patch: { channels, size: PATCH_SIZE, spacing_mm: PATCH_SPACING_MM, ct: detector.channels[0]!.normalization, pet: PET_NORMALIZATION },
     measured: { names: measured, mean: r.measuredMean, std: r.measuredStd },
     network: { name: 'node_classifier', config: { ...r.model.config } as unknown as Record<string, unknown> },
-    classes: [...CLASSIFIER_CLASSES], reject_below: REJECT_BELOW,
+    classes: [...CLASSIFIER_CLASSES], reject_below: r.operatingPoint.reject_below, malignant_above: r.operatingPoint.malignant_above,
     training: { ...r.training, datasets: datasets.map((d) => resolve(d).split('/').pop()) },
-    validation: { ...r.validation },
+    validation: { ...r.validation, node_recall: r.operatingPoint.node_recall, malignant_sensitivity: r.operatingPoint.malignant_sensitivity, benign_specificity: r.operatingPoint.benign_specificity },
   }
 }
 
@@ -192,13 +191,13 @@ function stage2Card(json: ModelJson, specs: ClassifierSpec[]): string {
   return [
     `# ${json.name}`, '',
     json.synthetic_training_data ? '**Trained on synthetic data (nodal phantom and synthetic nodes inserted into real CT). Not for clinical use.**' : '**Research use only. Not for clinical use.**', '',
-    'Multi-stage: stage 1 finds every node (a 3D U-Net, below); stage 2 classifies each candidate as not a node, benign or malignant from a 48 mm patch (CT, the candidate\'s mask, PET when given) and its measured features; candidates with P(node) below ' + `${REJECT_BELOW} are dropped.`, '',
+    'Multi-stage: stage 1 finds every node (a 3D U-Net, below); stage 2 classifies each candidate as not a node, benign or malignant from a 48 mm patch (CT, the candidate\'s mask, PET when given) and its measured features. A candidate with P(node) below the classifier\'s reject cut is dropped; a kept node with P(malignant | node) at or above its malignant cut is malignant. Both cuts are chosen on the validation cases: the highest that keeps ' + `${KEEP_NODES * 100}% of true nodes and ${KEEP_MALIGNANT * 100}% of malignant nodes, never above 0.5.`, '',
     '## Stage 2: node classifiers', '',
-    '| classifier | channels | measured features | training samples (not node / benign / malignant) | cases | validation cases | AUC malignant vs benign | AUC node vs not | accuracy |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| classifier | channels | measured features | training samples (not node / benign / malignant) | cases | validation cases | AUC malignant vs benign | AUC node vs not | accuracy | reject cut (node recall) | malignant cut (sensitivity / specificity) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...specs.map((s) => {
       const t = s.training as { by_label: number[]; cases: number }
-      return `| ${s.name} | ${s.patch.channels.join(', ')} | ${s.measured.names.join(', ')} | ${t.by_label.join(' / ')} | ${t.cases} | ${s.validation.cases} | ${f(s.validation.auc_malignant)} | ${f(s.validation.auc_node)} | ${f(s.validation.accuracy)} |`
+      return `| ${s.name} | ${s.patch.channels.join(', ')} | ${s.measured.names.join(', ')} | ${t.by_label.join(' / ')} | ${t.cases} | ${s.validation.cases} | ${f(s.validation.auc_malignant)} | ${f(s.validation.auc_node)} | ${f(s.validation.accuracy)} | ${f(s.reject_below)} (${f(s.validation.node_recall)}) | ${f(s.malignant_above)} (${f(s.validation.malignant_sensitivity)} / ${f(s.validation.benign_specificity)}) |`
     }),
     '', 'Validation: whole cases held out from stage 2\'s training (never seen by stage 1 either).', '',
   ].join('\n')

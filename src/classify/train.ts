@@ -15,6 +15,7 @@ import { Adam, manualSeed, noGrad, setNumThreads, type Tensor, tensor, tidy } fr
 import { crossEntropy } from '../train/losses/index.js'
 import { type MeasuredFeature, type PatchChannel } from './candidate.js'
 import { type SampleSet } from './samples.js'
+import { chooseOperatingPoint, type OperatingPoint } from './operating-point.js'
 
 /** Features per stage: small, so that a classifier trains in minutes on two CPU cores. */
 export const DEFAULT_FEATURES = [8, 16, 32]
@@ -43,6 +44,8 @@ export interface ClassifierResult {
   measuredStd: number[]
   validation: { cases: number; samples: number; loss: number; auc_malignant: number | null; auc_node: number | null; accuracy: number; epoch: number }
   training: { cases: number; samples: number; by_label: number[]; epochs: number; seconds: number }
+  /** Cuts chosen on the validation samples (operating-point.ts). */
+  operatingPoint: OperatingPoint
 }
 
 export async function trainClassifier(o: ClassifierTraining): Promise<ClassifierResult> {
@@ -89,6 +92,7 @@ export async function trainClassifier(o: ClassifierTraining): Promise<Classifier
     model, measuredMean: mean, measuredStd: std,
     validation: { cases: valCases, samples: val.length, loss: round(v.loss), auc_malignant: v.aucMalignant, auc_node: v.aucNode, accuracy: round(v.accuracy), epoch: best!.epoch },
     training: { cases: trainCases, samples: train.length, by_label: counts, epochs: o.epochs, seconds: Math.round((performance.now() - start) / 1000) },
+    operatingPoint: chooseOperatingPoint(v.labels, v.probs),
   }
 }
 
@@ -185,5 +189,5 @@ function evaluate(model: NodeClassifier, data: SampleTensors, ids: number[], wei
   const aucMalignant = rocAuc(labels.flatMap((l, i) => (l > 0 ? [{ malignant: l === 2, probability: probs[i]![2]! / (probs[i]![1]! + probs[i]![2]!) }] : [])))
   const aucNode = rocAuc(labels.map((l, i) => ({ malignant: l > 0, probability: 1 - probs[i]![0]! })))
   const correct = labels.filter((l, i) => probs[i]!.indexOf(Math.max(...probs[i]!)) === l).length
-  return { loss: loss / ids.length, aucMalignant, aucNode, accuracy: correct / ids.length }
+  return { loss: loss / ids.length, aucMalignant, aucNode, accuracy: correct / ids.length, labels, probs }
 }

@@ -26,6 +26,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'convert', summary: 'convert a scan between NIfTI, NRRD, MetaImage and DICOM, keeping voxels and geometry', load: async () => (await import('./convert.js')).convertCommand },
   { name: 'evaluate', summary: 'compare predictions with ground truth: Dice, HD95, NSD, node detection, FROC, AP, classification', load: async () => (await import('./evaluate.js')).evaluateCommand },
   { name: 'export', summary: 'write a label map as a DICOM RT Structure Set or DICOM-SEG on a reference CT/MR/PET series', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'dataset', summary: 'combine datasets into one to plan and train (merge: phantoms of every site + real CTs with inserted nodes)', load: async () => (await import('./dataset.js')).datasetCommand },
   { name: 'plan', summary: 'self-configure training for a dataset and a time budget: plans.json and a preprocessed cache', load: async () => (await import('./plan.js')).planCommand },
   { name: 'train', summary: 'train a segmentation network from a plan into a model bundle (ONNX, weights, card)', load: async () => (await import('./train.js')).trainCommand },
   { name: 'predict', summary: 'find and outline nodes in a scan with a model bundle: labels, nodes with measurements, RTSTRUCT/SEG, report', load: async () => (await import('./predict.js')).predictCommand },

@@ -6,7 +6,7 @@ import { onInterrupt } from './interrupt.js'
 
 export const planCommand = defineCommand({
   name: 'plan',
-  usage: 'nodal plan <dataset-dir> [--minutes M] [--threads N] [--out DIR]',
+  usage: 'nodal plan <dataset-dir> [--minutes M] [--threads N] [--out DIR] [--plans-from FILE]',
   description: `Self-configuration, as nnU-Net does it, fitted to a time budget on this machine. Reads an nnU-Net v2
 raw dataset (imagesTr/<case>_0000.nii.gz per channel, labelsTr, dataset.json; any format nodal reads),
 checks every case (channels and labels on one world grid, only declared labels), and writes into
@@ -29,10 +29,12 @@ lets --minutes buy --min-iterations is chosen.`,
     out: { type: 'path', placeholder: 'DIR', help: 'where plans.json and preprocessed/ go (default <dataset-dir>/nodal)' },
     minIterations: { type: 'integer', min: 1, max: 10_000_000, default: 4000, placeholder: 'N', help: 'iterations the budget must buy' },
     batch: { type: 'integer', min: 1, max: 64, default: 2, placeholder: 'N', help: 'patches per step' },
+    plansFrom: { type: 'path', placeholder: 'FILE', help: "another dataset's plans.json: keep its spacing, normalisation, patch, batch and network instead of planning anew (no timing), so a model trained with it can be fine-tuned here (nodal train --init-from)" },
   },
   examples: [
     'nodal phantom --site chest --cases 40 --seed 11 --out data/Dataset011_chest',
     'nodal plan data/Dataset011_chest --minutes 80',
+    'nodal plan data/Dataset031_mix --plans-from data/Dataset011_chest/nodal/plans.json',
   ],
   async run({ values, positionals: [dataset] }) {
     const bars = new Map<string, ProgressBar>()
@@ -40,7 +42,7 @@ lets --minutes buy --min-iterations is chosen.`,
     try {
       const { plans, path } = await planDataset({
         dataset: dataset!, out: values.out, minutes: values.minutes, threads: values.threads, minIterations: values.minIterations,
-        batch: values.batch, log: (line) => console.error(line), shouldStop: interrupted.requested,
+        batch: values.batch, plansFrom: values.plansFrom, log: (line) => console.error(line), shouldStop: interrupted.requested,
         onProgress: (stage, done, total) => {
           if (!bars.has(stage)) bars.set(stage, new ProgressBar(stage.padEnd(11), total))
           bars.get(stage)!.update(done)

@@ -193,7 +193,10 @@ function instancesOf(dir: string, name: string, ending: string): { map: string; 
   return hasMap ? { map, json } : null
 }
 
-/** nnU-Net v2's explicit list: "dataset": {case: {"images": [paths], "label": path}}, paths relative to the root. */
+/**
+ * nnU-Net v2's explicit list: "dataset": {case: {"images": [paths], "label": path}}, paths relative to the
+ * root (nodal adds an optional "instances": {"map", "json"}).
+ */
 function casesFromJson(root: string, json: DatasetJson, jsonPath: string, channelCount: number): DatasetCase[] {
   const list = json.dataset as Record<string, any>
   if (!list || typeof list !== 'object' || Array.isArray(list)) throw bad(`${jsonPath}: "dataset" must be an object of case -> {"images": [...], "label": ...}`)
@@ -210,8 +213,19 @@ function casesFromJson(root: string, json: DatasetJson, jsonPath: string, channe
       if (!existsSync(at(entry.label))) throw bad(`${at(entry.label)}: missing (the label of case "${name}")`)
       label = at(entry.label)
     }
-    return { name, images: images.map(at), label }
+    const instances = instancesFromJson(entry.instances, at, name, jsonPath)
+    return { name, images: images.map(at), label, ...(instances ? { instances } : {}) }
   })
+}
+
+/** nodal's optional "instances": {"map": path, "json": path} of an explicit case entry. */
+function instancesFromJson(entry: any, at: (p: string) => string, name: string, jsonPath: string): DatasetCase['instances'] {
+  if (entry === undefined || entry === null) return null
+  if (typeof entry !== 'object' || typeof entry.map !== 'string' || typeof entry.json !== 'string') {
+    throw bad(`${jsonPath}: case "${name}" has "instances" that is not {"map": path, "json": path}`)
+  }
+  for (const p of [entry.map, entry.json]) if (!existsSync(at(p))) throw bad(`${at(p)}: missing (the instances of case "${name}")`)
+  return { map: at(entry.map), json: at(entry.json) }
 }
 
 /** Patients from dataset.json's "nodal": {"patients": {case: patient}}; other cases keep none. */

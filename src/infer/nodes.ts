@@ -1,10 +1,12 @@
 /**
- * Nodes from a predicted label map: 26-connected components of the foreground, small ones removed, each
+ * Nodes from a predicted label map: 26-connected components of the foreground, split where they hold
+ * touching nodes (separate.ts), small ones removed, each
  * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
  * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
  */
 import type { OutputClass } from '../bundle/index.js'
 import { connectedComponents } from '../volume/components.js'
+import { type SeparateOptions, separateTouching } from './separate.js'
 import { cropOrPad } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { indexToWorld, type Vec3, Volume } from '../volume/volume.js'
@@ -58,6 +60,8 @@ export interface NodeOptions {
   /** PET in SUV on the input grid (for SUVmax). */
   pet?: Volume | null
   disagreement?: Float32Array | null
+  /** Split components that hold touching nodes (separate.ts); false keeps every component whole. Default on. */
+  separate?: SeparateOptions | false
 }
 
 interface Accumulator {
@@ -81,7 +85,8 @@ function binaryEntropyBits(p: number): number {
 export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOptions): NodeExtraction {
   const mask = new Uint8Array(labels.data.length)
   for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
-  const { labels: ids, count } = connectedComponents(mask, labels.shape, 26)
+  const { labels: ids, count: components } = connectedComponents(mask, labels.shape, 26)
+  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, o.separate)
   const acc = accumulate(ids, count, labels, foreground, o)
   const minVoxels = (o.minVolumeMm3 ?? 20) / labels.voxelVolumeMm3
   const kept = acc.map((a, c) => ({ a, c })).filter(({ a, c }) => c > 0 && a.voxels >= minVoxels)

@@ -160,12 +160,13 @@ export class NodalModel {
     nodes.forEach((node, i) => {
       const [notNode, benign, malignant] = verdicts[i]!.probabilities as [number, number, number]
       if (1 - notNode < runner.spec.reject_below) return
-      const cls = malignant >= benign ? 2 : 1
+      const pMalignant = malignant / Math.max(benign + malignant, 1e-12)
+      const cls = pMalignant >= (runner.spec.malignant_above ?? 0.5) ? 2 : 1
       newId[node.id] = kept.length + 1
       cams.push({ map: verdicts[i]!.cam, grid: verdicts[i]!.grid })
       kept.push({
         ...node, id: kept.length + 1, class: classes[cls]!.name, class_index: cls,
-        probability_node: round4(1 - notNode), probability_malignant: round4(malignant / Math.max(benign + malignant, 1e-12)),
+        probability_node: round4(1 - notNode), probability_malignant: round4(pMalignant),
         stage2: { not_node: round4(notNode), benign: round4(benign), malignant: round4(malignant), classifier: runner.spec.name },
       })
     })

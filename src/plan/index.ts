@@ -16,7 +16,7 @@ import type { Volume } from '../volume/volume.js'
 import { chooseConfiguration } from './budget.js'
 import { type CaseFingerprint, fingerprintCase, poolFingerprints } from './fingerprint.js'
 import { planNormalization } from './normalization.js'
-import { PLANS_FORMAT, PLANS_VERSION, type Plans, type NetworkPlan, type Triple } from './plans.js'
+import { PLANS_FORMAT, PLANS_VERSION, type Plans, type NetworkPlan, type Triple, readPlans } from './plans.js'
 
 export * from './plans.js'
 export { dataSpacing, coarseSpacing, nodeLimitMm } from './spacing.js'
@@ -41,6 +41,9 @@ export interface PlanOptions {
   log?: (line: string) => void
   /** Checked between cases: true stops planning, leaving no partial output. */
   shouldStop?: () => boolean
+  /** Another dataset's plans.json: keep its spacing, normalisation, patch, batch and network (nnU-Net's
+   *  plans transfer), so a bundle trained with it can be fine-tuned on this dataset; no timing. */
+  plansFrom?: string
   /** For tests: replaces the real step timing. */
   timeStep?: (network: NetworkPlan, patch: Triple, batch: number, spacing: Triple) => Promise<number>
 }
@@ -72,6 +75,12 @@ export async function planDataset(o: PlanOptions): Promise<{ plans: Plans; path:
     o.onProgress?.('fingerprint', i + 1, ds.cases.length)
   }
   const fingerprint = poolFingerprints(fingerprints, ds.channels.length)
+  const cacheDir = join(out, PREPROCESSED_DIR)
+  if (o.plansFrom) {
+    const plans = transferPlans(readPlans(o.plansFrom), o.plansFrom, ds, out, fingerprint)
+    log(`configuration taken from ${o.plansFrom}: spacing, normalisation, patch, batch and network`)
+    return writePlans(ds, plans, cacheDir, out, o)
+  }
   const channelPlans = ds.channels.map((ch) => ({ index: ch.index, name: ch.name, normalization: planNormalization(ch.name, fingerprint, ch.index) }))
   const numClasses = o.numClasses ?? ds.labels.foreground.length + 1
   const batch = o.batch ?? 2
@@ -81,7 +90,6 @@ export async function planDataset(o: PlanOptions): Promise<{ plans: Plans; path:
     minutes: o.minutes, threads, minIterations, batch, inChannels: ds.channels.length, numClasses,
     networkName: o.network ?? 'unet', log, timeStep: o.timeStep,
   })
-  const cacheDir = join(out, PREPROCESSED_DIR)
   const plans: Plans = {
     format: PLANS_FORMAT,
     version: PLANS_VERSION,
@@ -106,11 +114,45 @@ export async function planDataset(o: PlanOptions): Promise<{ plans: Plans; path:
     },
     preprocessed: PREPROCESSED_DIR,
   }
+  return writePlans(ds, plans, cacheDir, out, o)
+}
+
+async function writePlans(ds: Dataset, plans: Plans, cacheDir: string, out: string, o: PlanOptions): Promise<{ plans: Plans; path: string }> {
   await writeCache(ds, plans, cacheDir, o)
   mkdirSync(out, { recursive: true })
   const path = join(out, PLANS_FILE)
   writeFileAtomic(path, JSON.stringify(plans, null, 2) + '\n')
   return { plans, path }
+}
+
+/**
+ * The source plans' configuration for this dataset: its own fingerprint and dataset block, the source's
+ * spacing, normalisation (CT clip and z-score from the source's foreground, so the network sees the same
+ * inputs), patch, batch, network and training settings. Channels must match by name and order, and the
+ * label set must give the network the same number of outputs.
+ */
+function transferPlans(source: Plans, sourcePath: string, ds: Dataset, out: string, fingerprint: Plans['fingerprint']): Plans {
+  const names = ds.channels.map((c) => c.name)
+  if (JSON.stringify(names) !== JSON.stringify(source.dataset.channels)) {
+    throw new NodalError('bad-input', `${sourcePath}: plans for channels ${source.dataset.channels.join(', ')}, but ${ds.root} has ${names.join(', ')}`)
+  }
+  const classes = ds.labels.foreground.length + 1
+  if (classes !== source.network.config.numClasses) {
+    throw new NodalError('bad-input', `${sourcePath}: its network has ${source.network.config.numClasses} outputs, but ${ds.root}'s labels make ${classes} classes`)
+  }
+  return {
+    ...source,
+    dataset: {
+      name: String(ds.json.name ?? ''),
+      root: relative(out, ds.root) || '.',
+      channels: names,
+      labels: Object.fromEntries([...ds.labels.names].map(([v, n]) => [n, v])),
+      ignore_label: ds.labels.ignore,
+    },
+    fingerprint,
+    preprocessed: PREPROCESSED_DIR,
+    transferred_from: resolve(sourcePath),
+  }
 }
 
 /** Preprocesses every case into a fresh cache folder, renamed into place when complete. */

@@ -86,6 +86,9 @@ export interface Plans {
   }
   /** Folder of the preprocessed cache, relative to plans.json's folder. */
   preprocessed: string
+  /** Set when the configuration (spacing, normalisation, patch, network) was taken from another dataset's
+   *  plans (nodal plan --plans-from), so that a bundle trained on those plans can be fine-tuned here. */
+  transferred_from?: string
 }
 
 function fail(path: string, problem: string): never {
