@@ -8,8 +8,10 @@
  * Data (made once under .bench/malignancy/data, seeds never used in training):
  *   chest        nodal phantom --site chest --modality petct --seed 101
  *   <site>       neck, axilla, abdomen, pelvis: nodal phantom --modality petct --seed 102
- *   real         synthetic nodes inserted into a real CT kept out of every training set (LIDC-IDRI-0314),
- *                nodal phantom --insert-into --site chest --seed 7; and that scan with no nodes inserted
+ *   real         synthetic nodes inserted into a real CT kept out of every training set (LIDC-IDRI-0314):
+ *                nodal phantom --insert-into --site chest --seed 7 (mediastinal, hilar, supraclavicular and
+ *                axillary stations) and --site axilla --seed 8 (axillae: the only fat of this scan roomy enough
+ *                for nodes of >= 10 mm), as one group; and that scan with no nodes inserted
  * Each configuration runs `nodal predict` and `nodal evaluate` as a user would. Malignant nodes (label 2):
  * sensitivity at 1, 2 and 4 false positives per scan and CPM (FROC, IoU >= 0.1, score = the node's
  * probability of its class), Dice and HD95 of the malignant-node masks, ROC AUC of P(malignant) over the
@@ -48,6 +50,20 @@ function dataset(name: string, args: string[]): string {
     console.error(`making ${name} (${args.join(' ')})`)
     nodal(['phantom', ...args, '--out', dir])
   }
+  return dir
+}
+
+/** One dataset folder of symlinks to the cases of several, each case renamed <source folder>_<case>. */
+function combined(name: string, dirs: string[]): string {
+  const dir = join(out, 'data', name)
+  if (existsSync(join(dir, 'dataset.json'))) return dir
+  for (const sub of ['imagesTr', 'labelsTr', 'instancesTr']) {
+    mkdirSync(join(dir, sub), { recursive: true })
+    for (const d of dirs) for (const f of readdirSync(join(d, sub))) symlinkSync(join(d, sub, f), join(dir, sub, `${basename(d)}_${f}`))
+  }
+  const json = JSON.parse(readFileSync(join(dirs[0]!, 'dataset.json'), 'utf8'))
+  json.numTraining = readdirSync(join(dir, 'labelsTr')).length
+  writeFileSync(join(dir, 'dataset.json'), JSON.stringify(json, null, 2))
   return dir
 }
 
@@ -138,7 +154,11 @@ async function main(): Promise<void> {
   const groups: [string, string, boolean][] = [[`chest`, dataset('chest', ['--site', 'chest', '--modality', 'petct', '--cases', String(chestCases), '--seed', '101']), true]]
   for (const site of OTHER_SITES) groups.push([site, dataset(site, ['--site', site, '--modality', 'petct', '--cases', String(siteCases), '--seed', '102']), true])
   const hasReal = existsSync(real)
-  if (hasReal) groups.push(['real', dataset('real', ['--insert-into', real, '--site', 'chest', '--cases', String(realCases), '--seed', '7']), false])
+  if (hasReal) {
+    const chestStations = dataset('real_chest', ['--insert-into', real, '--site', 'chest', '--cases', String(realCases), '--seed', '7'])
+    const axillae = dataset('real_axilla', ['--insert-into', real, '--site', 'axilla', '--cases', String(realCases), '--seed', '8'])
+    groups.push(['real', combined('real', [chestStations, axillae]), false])
+  }
   else console.error(`${real} not found: the real-background rows are left out`)
   for (const [tag, dir, hasPet] of groups) {
     for (const config of configs(hasPet, tag)) {

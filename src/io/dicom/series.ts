@@ -105,6 +105,13 @@ export function listSeries(dir: string): SeriesInfo[] {
 export async function readDicomSeries(dir: string, opts: ReadSeriesOptions = {}): Promise<Volume> {
   const all = groupSeries(scanFolder(dir))
   const chosen = chooseSeries(dir, all, opts.seriesUid)
+  const vol = await volumeFromSeries(dir, chosen, opts)
+  vol.meta.otherSeries = all.filter((s) => s !== chosen).map(({ headers: _h, ...info }) => info)
+  return vol
+}
+
+/** One series (its headers may come from any folders) as a volume; `dir` names it in errors. */
+export async function volumeFromSeries(dir: string, chosen: DicomSeries, opts: { petRaw?: boolean } = {}): Promise<Volume> {
   const geometry = sliceGeometry(dir, chosen.headers)
   const data = await decodeSlices(geometry.ordered)
   const meta: Record<string, unknown> = {
@@ -117,7 +124,6 @@ export async function readDicomSeries(dir: string, opts: ReadSeriesOptions = {})
     sopClassUid: str(chosen.headers[0].ds, 'SOPClassUID'),
     files: geometry.ordered.map((h) => h.file),
     sliceThickness: num(chosen.headers[0].ds, 'SliceThickness'),
-    otherSeries: all.filter((s) => s !== chosen).map(({ headers: _h, ...info }) => info),
     format: 'dicom',
   }
   let vol = new Volume(data, geometry.shape, geometry.spacing, geometry.origin, geometry.axes, meta)
