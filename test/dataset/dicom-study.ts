@@ -101,6 +101,9 @@ export interface StudySpec {
   seed?: number
   /** StructureSetLabel/Name of the RTSTRUCT (default 'NODES'). */
   structureSetLabel?: string
+  /** Keep plastimatch's per-contour ContourImageSequence UIDs, which are wrong for oblique series
+   *  (it matches slices by z alone); by default each contour references the slice it lies on. */
+  rawPlastimatchRefs?: boolean
 }
 
 export interface Grid {
@@ -160,7 +163,16 @@ export interface StudyTruth {
   /** False with dropSeries: ct.files is [] but the UIDs are those the structure set references. */
   ctWritten: boolean
   pet: PetTruth | null
-  rtstruct: { file: string; seriesUid: string; sopInstanceUid: string; roiNames: string[] } | null
+  rtstruct: {
+    file: string
+    seriesUid: string
+    sopInstanceUid: string
+    /** ROI names in ROI number order (1, 2, ...): the structures, then emptyRoi. */
+    roiNames: string[]
+    /** Contours whose slice reference plastimatch got wrong (fixed unless rawPlastimatchRefs). */
+    misreferencedContours: number
+    contourRefsFixed: boolean
+  } | null
   seg: { file: string; seriesUid: string; sopInstanceUid: string; segmentLabels: string[]; frames: number } | null
   emptyRoi: string | null
   structures: StructureTruth[]

@@ -65,11 +65,36 @@ function pixelBytesAtEnd(h: DicomHeader, need: number): ArrayBuffer | null {
 }
 
 function pixelBytesFromParse(h: DicomHeader, need: number): ArrayBuffer {
+  refuseTruncated(h.file, need)
   const full = readDicomHeader(h.file, true)!
   const frames = full.ds.PixelData as ArrayBuffer[] | undefined
   if (!frames || frames.length === 0) throw badInput(h.file, 'has no pixel data')
   if (frames[0].byteLength < need) throw badInput(h.file, `truncated pixel data (${frames[0].byteLength} of ${need} bytes)`)
   return frames[0]
+}
+
+/**
+ * dcmjs fills pixel data cut short by the end of the file with zeros and says nothing, so a truncated
+ * slice would read as a slab of zeros. The pixel data element is found from the end of the file: a
+ * (7FE0,0010) tag whose declared length is at least one frame; the bytes after its header must hold
+ * that length. (A tag-like byte run inside the pixel values would need the same length field too.)
+ */
+function refuseTruncated(file: string, need: number): void {
+  const buf = readFileSync(file)
+  const tag = Buffer.from([0xe0, 0x7f, 0x10, 0x00])
+  let at = buf.length
+  for (let tries = 0; tries < 64; tries++) {
+    at = buf.lastIndexOf(tag, at - 1)
+    if (at < 0) return
+    const explicit = /^O[BW]$/.test(buf.toString('latin1', at + 4, at + 6))
+    const headerEnd = at + (explicit ? 12 : 8)
+    if (headerEnd > buf.length) continue
+    const declared = explicit ? buf.readUInt32LE(at + 8) : buf.readUInt32LE(at + 4)
+    if (declared === 0xffffffff || declared < need) continue
+    const present = buf.length - headerEnd
+    if (present < declared) throw badInput(file, `truncated pixel data: ${present} of ${declared} bytes (the file ends early)`)
+    return
+  }
 }
 
 function storedValues(file: string, raw: ArrayBuffer, bits: number, signed: boolean, count: number): ArrayLike<number> {
