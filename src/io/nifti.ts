@@ -35,10 +35,10 @@ const CODE_OF_DTYPE: Record<DType, number> = {
 const LAYOUT = {
   1: { size: 348, dim: 40, intSize: 2, intent: 68, datatype: 70, bitpix: 72, pixdim: 76, floatSize: 4,
     voxOffset: 108, sclSlope: 112, sclInter: 116, xyztUnits: 123, qformCode: 252, sformCode: 254,
-    quatern: 256, srow: 280, magic: 344, dataStart: 352 },
+    quatern: 256, srow: 280, magic: 344, dataStart: 352, descrip: 148 },
   2: { size: 540, dim: 16, intSize: 8, intent: 0, datatype: 12, bitpix: 14, pixdim: 104, floatSize: 8,
     voxOffset: 168, sclSlope: 176, sclInter: 184, xyztUnits: 500, qformCode: 344, sformCode: 348,
-    quatern: 352, srow: 400, magic: 4, dataStart: 544 },
+    quatern: 352, srow: 400, magic: 4, dataStart: 544, descrip: 240 },
 } as const
 
 export function isNiftiPath(path: string): boolean {
@@ -78,7 +78,24 @@ export function decodeNifti(file: string, raw: Buffer): Volume {
   const rasAffine = chooseAffine(rd, L, flt)
   const grid = gridFromAffine(shape, rasToLps(rasAffine).map((row, r) => row.map((v, c) => (r < 3 ? v * unitScale : v))))
   if (grid.spacing.some((s) => !(s > 0))) throw badInput(file, 'has a degenerate affine (zero voxel size)')
-  return new Volume(data, shape, grid.spacing, grid.origin, grid.axes, { format: version === 1 ? 'nifti1' : 'nifti2' })
+  return new Volume(data, shape, grid.spacing, grid.origin, grid.axes, { format: version === 1 ? 'nifti1' : 'nifti2', ...modalityFromDescrip(buf.toString('latin1', L.descrip, L.descrip + 80)) })
+}
+
+/**
+ * NIfTI has no modality field; nodal keeps it in the free-text descrip ("modality=PT units=SUVbw"),
+ * so a PET volume stays PET through NIfTI (and is not, say, written as a CT series later).
+ */
+const DESCRIBED_MODALITIES = ['CT', 'MR', 'PT']
+
+function descripOf(vol: Volume): string {
+  const modality = String(vol.meta.modality ?? '').toUpperCase()
+  if (!DESCRIBED_MODALITIES.includes(modality)) return ''
+  return `modality=${modality}${vol.meta.units ? ` units=${String(vol.meta.units).replace(/\s/g, '')}` : ''}`.slice(0, 79)
+}
+
+function modalityFromDescrip(text: string): Record<string, string> {
+  const m = /(?:^|\s)modality=(CT|MR|PT)(?:\s+units=(\S+))?/.exec(text.replace(/\0.*$/s, ''))
+  return m ? { modality: m[1]!, ...(m[2] ? { units: m[2] } : {}) } : {}
 }
 
 function gunzip(file: string, raw: Buffer): Buffer {
@@ -226,6 +243,7 @@ export function encodeNifti(vol: Volume, gzip: boolean): Buffer {
   w.flt(L.sclSlope, 1)
   w.flt(L.sclInter, 0)
   header[L.xyztUnits] = 2 // mm
+  header.write(descripOf(vol), L.descrip, 'latin1')
   const codeWriter = (o: number, v: number) => (version === 1 ? header.writeInt16LE(v, o) : header.writeInt32LE(v, o))
   codeWriter(L.qformCode, 1)
   codeWriter(L.sformCode, 1)

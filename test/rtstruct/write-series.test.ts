@@ -95,3 +95,29 @@ test('a volume with sheared axes is refused: a DICOM series cannot store it', as
     tmp.cleanup()
   }
 })
+
+test('convert --to dicom refuses a folder that holds files (slices of two series would mix) and a PET volume, leaving both untouched', async () => {
+  const tmp = tempDir()
+  try {
+    const nifti = join(tmp.path, 'ct.nii.gz')
+    await writeVolume(ramp(), nifti)
+    const out = join(tmp.path, 'series')
+    assert.equal(runCli(['convert', nifti, out, '--to', 'dicom']).code, 0)
+    const before = readdirSync(out).sort()
+    const again = runCli(['convert', nifti, out, '--to', 'dicom'])
+    assert.equal(again.code, 2)
+    assert.match(again.stderr, /is not empty \(it may hold another series\)/)
+    assert.deepEqual(readdirSync(out).sort(), before)
+    // PET kept as PET through NIfTI (descrip modality=PT), then refused as a CT series
+    const pet = ramp(sceneAxes(0), 'float32').withData(new Float32Array(12 * 9 * 5).fill(2.5), { modality: 'PT', units: 'SUVbw' })
+    const petFile = join(tmp.path, 'pet.nii.gz')
+    await writeVolume(pet, petFile)
+    assert.equal((await readVolume(petFile)).meta.modality, 'PT')
+    const refused = runCli(['convert', petFile, join(tmp.path, 'pet-series'), '--to', 'dicom'])
+    assert.equal(refused.code, 2)
+    assert.match(refused.stderr, /this volume is PT; nodal writes DICOM series as CT only/)
+    assert.equal(readdirSync(tmp.path).includes('pet-series'), false)
+  } finally {
+    tmp.cleanup()
+  }
+})

@@ -3,7 +3,7 @@
  * that only exists as NIfTI/NRRD can travel to a planning system together with its structures.
  * Also the one place that turns a naturalized dcmjs dataset into Part 10 bytes.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import dcmjs from 'dcmjs'
 import { NodalError } from '../../errors.js'
@@ -69,6 +69,12 @@ export interface WriteSeriesOptions {
 
 /** Writes `vol` as a CT series into folder `outDir` (created; files appear only when all are written). */
 export async function writeDicomSeries(vol: Volume, outDir: string, opts: WriteSeriesOptions = {}): Promise<string[]> {
+  // slices of an earlier series left beside ours would make the folder two series that readers mix up
+  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new NodalError('bad-output', `${outDir}: is not empty (it may hold another series); give a new or empty folder`)
+  const modality = String(vol.meta.modality ?? '').toUpperCase()
+  if (['PT', 'PET', 'MR', 'NM'].includes(modality)) {
+    throw new NodalError('bad-input', `this volume is ${modality}; nodal writes DICOM series as CT only (a ${modality} volume written as CT would be mislabelled): keep it as NIfTI`)
+  }
   const normal = checkSliceAxes(vol)
   const shared = seriesAttributes(vol, opts)
   const { slope, intercept, stored } = toStoredInt16(vol)
