@@ -38,7 +38,7 @@ const SPECS: StudySpec[] = [
       { name: 'ln a', shape: 'sphere', center: [2, -1, 0], radius: 6, label: 1 },
       { name: 'LN-b', shape: 'sphere', center: [-7, 6, 4], radius: 3.5, label: 1 },
     ],
-    structureSet: 'rtstruct', rawPlastimatchRefs: true,
+    structureSet: 'rtstruct', rawPlastimatchRefs: true, emptyRoi: 'LN_not_drawn',
   },
   {
     // a structure set whose image series is not in the export
@@ -95,6 +95,7 @@ test('DICOM tree: cases by UIDs, labels equal the structures, awkward studies re
     const lnRoi = r.cases[0]!.rois.find((x) => x.name === 'LN_level2_R')!
     assert.ok(lnRoi.voxels_lost_to_overlap > 0, 'overlap reported')
     assert.equal(r.cases[0]!.rois.find((x) => x.name === 'Spinal cord')!.status, 'unmatched')
+    assert.equal(r.cases[1]!.rois.find((x) => x.name === 'LN_not_drawn')!.status, 'no contours')
     // RTSTRUCT on the oblique, descending series with plastimatch's own contour UIDs: placed by coordinates
     const l1 = await labelsOf(out, 'case_001')
     const union = Uint8Array.from(truth[1]!.structures[0]!.mask, (x, v) => (x || truth[1]!.structures[1]!.mask[v] ? 1 : 0))
@@ -107,7 +108,7 @@ test('DICOM tree: cases by UIDs, labels equal the structures, awkward studies re
     assert.match(why(truth[3]!.rtstruct!.file), /no structure matched the --map rules \(structures: Parotid_L\)/)
     // every structure name seen, matched or not; the unused RTSTRUCT's empty ROI is listed too
     const names = Object.fromEntries(r.roi_names.map((n) => [n.name, n.label]))
-    for (const [name, label] of [['LN_level2_R', 1], ['GTVn', 2], ['Spinal cord', null], ['ln a', 1], ['LN-b', 1], ['Parotid_L', null], ['LN_1', 1], ['LN_empty', 1]] as const) {
+    for (const [name, label] of [['LN_not_drawn', 1], ['LN_level2_R', 1], ['GTVn', 2], ['Spinal cord', null], ['ln a', 1], ['LN-b', 1], ['Parotid_L', null], ['LN_1', 1], ['LN_empty', 1]] as const) {
       assert.equal(names[name], label, name)
     }
     const csv = readFileSync(join(out, 'import_report.csv'), 'utf8').trim().split('\n')

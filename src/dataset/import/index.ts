@@ -192,8 +192,10 @@ async function importCase(t: CaseTarget, name: string, dir: string, rules: MapRu
     return { ...who, file: t.used.file, reason: `geometry problem in ${t.used.kind} ${basename(t.used.file)}: ${(e as Error).message}` }
   }
   if (!structures.rois.some((r) => r.status === 'mapped')) {
-    const names = structures.rois.map((r) => r.name).join(', ') || 'none'
-    return { ...who, file: t.used.file, reason: `no structure matched the --map rules (structures: ${names})`, rois: structures.rois }
+    const matched = structures.rois.filter((r) => r.label !== null)
+    const names = (matched.length ? matched : structures.rois).map((r) => r.name).join(', ') || 'none'
+    const reason = matched.length ? `the structures the --map rules match have no voxels on the image (${names})` : `no structure matched the --map rules (structures: ${names})`
+    return { ...who, file: t.used.file, reason, rois: structures.rois }
   }
   if (partial) markIgnored(structures.label, image.grid, partial.marginMm)
   await writeVolume(image, join(dir, 'imagesTr', imageFileName(name, 0)))
