@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { badInput } from '../errors.js'
 import { INSTANCES_FILE, LABELS_FILE, NODES_JSON } from '../infer/outputs.js'
-import { readVolume } from '../io/index.js'
+import { readLabelMap, readVolume } from '../io/index.js'
 import { resampleTo } from '../volume/resample.js'
 import { Grid, indexToWorld, sameGrid, Vec3, Volume, worldToIndex } from '../volume/volume.js'
 import { aggregatedDice, summarize, Summary } from './aggregate.js'
@@ -273,8 +273,8 @@ async function compare(pairs: CasePair[], opts: EvaluateOptions, ctx: CompareCon
 }
 
 async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareContext): Promise<CaseOutcome> {
-  const gt = relabel(await readVolume(pair.gt), pair.gtLabels)
-  const { volume: pred, resampled } = onGrid(relabel(await readVolume(pair.pred), pair.predLabels), gt, pair.pred, opts.warn)
+  const gt = relabel(await readLabelMap(pair.gt), pair.gtLabels)
+  const { volume: pred, resampled } = onGrid(relabel(await readLabelMap(pair.pred), pair.predLabels), gt, pair.pred, opts.warn)
   const labels = opts.labels ?? presentLabels(gt, pred)
   const result: CaseResult = { case: pair.name, resampled, labels: {}, nodes: {} }
   for (const label of labels) {

@@ -26,6 +26,32 @@ export async function readVolume(path: string, opts: ReadOptions = {}): Promise<
   throw badInput(path, `unsupported format (readable: ${WRITABLE_EXTENSIONS.join(' ')} or a DICOM folder)`)
 }
 
+/** A label map holds integers and, in practice, far fewer distinct values than this. */
+export const MAX_LABEL_VALUES = 1000
+
+/**
+ * readVolume for a file that must be a label map (or an instance map): refuses, quickly and saying why,
+ * non-integer values and more distinct values than a label map has (an image given by mistake would
+ * otherwise be treated as thousands of structures, for many minutes).
+ */
+export async function readLabelMap(path: string, opts: { maxValues?: number } = {}): Promise<Volume> {
+  const vol = await readVolume(path)
+  const max = opts.maxValues ?? MAX_LABEL_VALUES
+  const data = vol.data
+  const integral = data instanceof Float32Array || data instanceof Float64Array ? false : true
+  const seen = new Set<number>()
+  for (let v = 0; v < data.length; v++) {
+    const x = data[v]!
+    if (!integral && !Number.isInteger(x)) throw badInput(path, `holds non-integer values (e.g. ${x}): an image, not a label map`)
+    if (x < 0) throw badInput(path, `holds negative values (e.g. ${x}): an image, not a label map`)
+    if (seen.size <= max && !seen.has(x)) {
+      seen.add(x)
+      if (seen.size > max) throw badInput(path, `holds more than ${max} distinct values: an image, not a label map`)
+    }
+  }
+  return vol
+}
+
 export async function writeVolume(vol: Volume, path: string): Promise<void> {
   if (!WRITABLE_EXTENSIONS.some((e) => path.toLowerCase().endsWith(e))) {
     throw new NodalError('bad-output', `${path}: unsupported output format (writable: ${WRITABLE_EXTENSIONS.join(' ')})`)

@@ -131,6 +131,21 @@ test('--per-node and --instances write one ROI per node, numbered per class', as
     const e = runCli(['export', allNodes, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', again, '--instances', classes])
     assert.equal(e.code, 0, e.stderr)
     assert.deepEqual(readRtstruct(again).rois.map((r) => r.name), ['LN_01', 'LN_02', 'LN_03', 'LN_04', 'GTVn_01', 'GTVn_02'])
+    // nodal phantom's own instancesTr record ("class": "benign" / "malignant") is read as it is written (was label_NaN_*)
+    const record = join(tmp.path, 'record.json')
+    const cls = (c: string) => ({ class: c, site: 'chest', station: '4R', short_axis_mm: 8 })
+    writeFileSync(record, JSON.stringify({ case: 'x', instances: { 1: cls('benign'), 2: cls('benign'), 3: cls('benign'), 4: cls('benign'), 5: cls('malignant'), 6: cls('malignant') } }))
+    const fromRecord = join(tmp.path, 'record.dcm')
+    const p = runCli(['export', allNodes, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', fromRecord, '--instances', record])
+    assert.equal(p.code, 0, p.stderr)
+    const names = readRtstruct(fromRecord).rois.map((r) => r.name)
+    assert.ok(names.every((n) => !/NaN/.test(n)), names.join(', '))
+    assert.deepEqual(names.map((n) => n.replace(/_\d+$/, '')), ['LN', 'LN', 'LN', 'LN', 'GTVn', 'GTVn'])
+    // a class nodal cannot read is refused in one line, naming the instance
+    writeFileSync(record, JSON.stringify({ instances: { 1: { class: 'weird' } } }))
+    const bad = runCli(['export', allNodes, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', join(tmp.path, 'bad.dcm'), '--instances', record])
+    assert.equal(bad.code, 2)
+    assert.match(bad.stderr, /instance 1: class "weird" is neither a label number nor benign\/malignant/)
   } finally {
     tmp.cleanup()
   }

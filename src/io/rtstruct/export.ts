@@ -5,7 +5,7 @@
  */
 import { NodalError } from '../../errors.js'
 import type { Volume } from '../../volume/volume.js'
-import { readVolume } from '../index.js'
+import { readLabelMap } from '../index.js'
 import { writeSeg } from '../seg/write.js'
 import { readReferenceSeries, ReferenceSeries } from './reference.js'
 import { labelsOnGrid, LabelNames, readInstanceClasses, readLabelNames, StructureOptions, StructureSet, structuresFromLabels } from './structures.js'
@@ -27,7 +27,7 @@ export async function exportStructures(labelsFile: string, referenceDir: string,
   const names: LabelNames | undefined = opts.names ? readLabelNames(opts.names) : undefined
   const instances = opts.instances ? readInstanceClasses(opts.instances) : undefined
   const ref = readReferenceSeries(referenceDir)
-  const labels = labelsOnGrid(await readVolume(labelsFile), ref.grid, labelsFile, referenceDir)
+  const labels = labelsOnGrid(await readLabelMap(labelsFile, { maxValues: opts.instances ? 65535 : undefined }), ref.grid, labelsFile, referenceDir)
   return writeStructures(labels, ref, out, opts.format, { names, instances, perNode: opts.perNode })
 }
 

@@ -3,7 +3,7 @@
  * a binary mask on the reference grid with a name, a colour and a clinical type.
  */
 import { readFileSync } from 'node:fs'
-import { labelSetFrom } from '../../dataset/labels.js'
+import { labelKind, labelSetFrom } from '../../dataset/labels.js'
 import { badInput } from '../../errors.js'
 import { connectedComponents } from '../../volume/components.js'
 import { resampleTo } from '../../volume/resample.js'
@@ -100,10 +100,33 @@ export function readInstanceClasses(file: string): Map<number, { label: number; 
     if (!/^\d+$/.test(key)) throw badInput(file, `instance id "${key}" is not a number`)
     if (typeof v === 'number') out.set(Number(key), { label: v })
     else if (typeof v === 'string') out.set(Number(key), { label: 0, name: v })
-    else if (v && typeof v === 'object') out.set(Number(key), { label: Number(v.label ?? v.class ?? 0), name: v.name ?? v.roi })
+    else if (v && typeof v === 'object') out.set(Number(key), { label: instanceLabel(file, key, v), name: v.name ?? v.roi ?? classRoiName(v.class) })
     else throw badInput(file, `instance ${key} has no class`)
   }
   return out
+}
+
+/** A class given by name (nodal phantom's "benign" / "malignant") names the ROI as TG-263 does: LN or GTVn. */
+function classRoiName(cls: unknown): string | undefined {
+  if (typeof cls !== 'string' || /^\d+$/.test(cls)) return undefined
+  const kind = labelKind(cls)
+  return kind === 'malignant' ? 'GTVn' : kind === 'benign' ? 'LN' : undefined
+}
+
+/**
+ * An instance's label from what nodal writes: "label" or "class_index" (predict's nodes.json), or "class"
+ * as a number or a class name ("benign" / "malignant" in nodal phantom's instancesTr records).
+ */
+function instanceLabel(file: string, key: string, v: Record<string, unknown>): number {
+  const given = v.label ?? v.class_index ?? v.class
+  if (given === undefined && typeof (v.name ?? v.roi) === 'string') return 0 // named, not classed: the name is the ROI name
+  if (typeof given === 'number' && Number.isInteger(given) && given >= 0) return given
+  if (typeof given === 'string') {
+    if (/^\d+$/.test(given)) return Number(given)
+    const kind = labelKind(given)
+    if (kind) return kind === 'malignant' ? 2 : 1
+  }
+  throw badInput(file, `instance ${key}: class ${JSON.stringify(given ?? null)} is neither a label number nor benign/malignant`)
 }
 
 /**
