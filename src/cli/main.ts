@@ -4,6 +4,7 @@
  * A NodalError becomes its one-line message on stderr and exit code 2; anything else is a bug
  * and exits 1 (set NODAL_DEBUG=1 for the stack).
  */
+import { basename, dirname } from 'node:path'
 import { NodalError } from '../errors.js'
 import { COMMANDS } from './command.js'
 
@@ -37,11 +38,37 @@ async function main(argv: string[]): Promise<number> {
   return (await entry.load()).run(rest)
 }
 
+/** What the user can fix in their file system (read-only, missing, no permission, full disk) is not a bug: one line, exit 2. */
+const FILE_SYSTEM_ERRORS: Record<string, string> = {
+  EROFS: 'is on a read-only file system',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  EISDIR: 'is a folder, not a file',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+}
+
+function fileSystemError(e: unknown): string | null {
+  const err = e as { code?: unknown; path?: unknown; dest?: unknown; syscall?: unknown }
+  if (!err || typeof err.code !== 'string' || !(err.code in FILE_SYSTEM_ERRORS) || typeof err.syscall !== 'string') return null
+  let path = typeof err.dest === 'string' ? err.dest : typeof err.path === 'string' ? err.path : ''
+  // a temporary name of ours means nothing to the user; its folder is where writing failed
+  if (/^\.nodal-tmp-|\.tmp-/.test(basename(path))) path = `${dirname(path)}: cannot write here,`
+  else if (path) path += ':'
+  return `${path ? `${path} ` : ''}${FILE_SYSTEM_ERRORS[err.code]} (${err.syscall})`
+}
+
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },
   (e: unknown) => {
+    const system = fileSystemError(e)
     if (e instanceof NodalError) {
       console.error(`nodal: ${e.message}`)
+      process.exitCode = 2
+    } else if (system) {
+      console.error(`nodal: ${system}`)
       process.exitCode = 2
     } else {
       const err = e as Error

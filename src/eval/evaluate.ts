@@ -63,6 +63,8 @@ export interface Evaluation extends Comparison {
   snapshots: Map<string, SliceSnapshot>
   /** Where a nodal predict output's classes stand for several dataset labels: how labels were translated. */
   label_translation?: LabelTranslationReport
+  /** Every warning given while evaluating, so that metrics.json carries them too. */
+  warnings: string[]
 }
 
 export interface LabelTranslationReport {
@@ -76,11 +78,18 @@ export interface LabelTranslationReport {
 export const ALL_NODES = 'all'
 
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
+  const warnings: string[] = []
+  const warnUser = opts.warn
+  opts = { ...opts, warn: (m) => { if (!warnings.includes(m)) warnings.push(m); warnUser(m) } }
   const pairs = pairCases(opts.pred, opts.gt, opts.warn)
   const merging = pairs.find((p) => p.gtLabels)
   if (merging && opts.labels) opts = { ...opts, labels: [...new Set(opts.labels.map((l) => merging.gtLabels!.get(l) ?? l))].sort((a, b) => a - b) }
   const snapshots = new Map<string, SliceSnapshot>()
   const main = await compare(pairs, opts, { scoresFrom: 'model', snapshots })
+  for (const label of opts.labels ?? []) {
+    const present = main.cases.some((c) => (c.labels[String(label)]?.volume_gt_ml ?? 0) > 0 || (c.labels[String(label)]?.volume_pred_ml ?? 0) > 0)
+    if (!present) opts.warn(`label ${label} is in neither the ground truth nor the prediction of any case: its Dice 1 and HD95 0 are the empty-mask convention, not a result`)
+  }
   let readers: Evaluation['readers'] = null
   if (opts.secondReader) {
     const reader2 = listVolumes(opts.secondReader, '--second-reader')
@@ -96,7 +105,7 @@ export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
     readers = { model_vs_reader1: drop(modelVsReader1), model_vs_reader2: drop(modelVsReader2), reader2_vs_reader1: drop(reader2VsReader1) }
   }
   const label_translation = merging ? translationReport(merging) : undefined
-  return { ...main, readers, snapshots, ...(label_translation ? { label_translation } : {}) }
+  return { ...main, readers, snapshots, ...(label_translation ? { label_translation } : {}), warnings }
 }
 
 /** value -> evaluated label; values not in it are kept. */

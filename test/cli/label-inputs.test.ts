@@ -1,9 +1,11 @@
 /**
  * Images given where a label map belongs (evaluate --gt/--pred, export) are refused at once with one line
- * saying why, instead of being scored as thousands of structures for many minutes.
+ * saying why, instead of being scored as thousands of structures for many minutes; a label in neither
+ * file is reported, not silently scored as perfect.
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeVolume } from '../../src/io/index.js'
 import { Volume } from '../../src/volume/volume.js'
@@ -37,6 +39,14 @@ test('evaluate and export refuse an image given as a label map (non-integer, or 
     }
     const ok = runCli(['evaluate', '--gt', labels, '--pred', labels, '--out', join(tmp.path, 'e3')])
     assert.equal(ok.code, 0, ok.stderr)
+    assert.doesNotMatch(ok.stderr, /warning/)
+    // a label in neither file: the empty-mask convention is kept in the numbers, but said out loud
+    const absent = runCli(['evaluate', '--gt', labels, '--pred', labels, '--labels', '3', '--out', join(tmp.path, 'e4')])
+    assert.equal(absent.code, 0, absent.stderr)
+    assert.match(absent.stderr, /warning: label 3 is in neither the ground truth nor the prediction of any case/)
+    const metrics = JSON.parse(readFileSync(join(tmp.path, 'e4', 'metrics.json'), 'utf8'))
+    assert.equal(metrics.aggregate['3'].dice.mean, 1)
+    assert.ok(metrics.warnings.some((w: string) => /label 3 is in neither/.test(w)))
   } finally {
     tmp.cleanup()
   }

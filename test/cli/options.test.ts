@@ -349,3 +349,13 @@ register(${JSON.stringify(pathToFileURL(join(tmp.path, 'hooks.mjs')).href)}, { d
     tmp.cleanup()
   }
 })
+
+test('an output place the system refuses (here /sys, not writable) is one line and exit 2, not an internal error', () => {
+  for (const args of [['phantom', '--site', 'chest', '--cases', '1', '--seed', '1', '--size', '32,32,16', '--out', '/sys/nodal-test'], ['convert', join(REPO, 'samples', 'ct', 'chest_ct_lidc0314_1p8mm.nii.gz'), '/sys/nodal-test.nii.gz']]) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(r.stderr, /^nodal: \/sys: cannot write here, (operation not permitted|is on a read-only file system|permission denied)/m)
+    assert.doesNotMatch(r.stderr, /internal error/)
+    assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('nodal:')).length, 1)
+  }
+})
