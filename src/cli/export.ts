@@ -25,6 +25,7 @@ placed by world coordinates (a label map on another grid is resampled, nearest n
       help: 'label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json (its node labels get TG-263 names: malignant -> GTVn, other nodes -> LN); default label_N',
     },
     perNode: { type: 'boolean', help: 'one structure per connected node (26-connected) of each label: GTVn_01, GTVn_02, ...' },
+    allowClip: { type: 'boolean', help: 'when part of the labels lies outside the reference series, export the part inside (with a warning) instead of refusing' },
     instances: {
       type: 'path', placeholder: 'FILE',
       help: '<labels> is an instance map; FILE gives each instance\'s class: {"instances": {"1": 2, "2": "LN"}} (a label, named through --names, or a name)',
@@ -41,6 +42,8 @@ placed by world coordinates (a label map on another grid is resampled, nearest n
       names: values.names,
       instances: values.instances,
       perNode: values.perNode,
+      allowClip: values.allowClip,
+      warn: (m) => console.error(`nodal: warning: ${m}`),
     })
     const what = values.format === 'rtstruct' ? 'ROI' : 'segment'
     console.log(`wrote ${values.out} (${set.structures.length} ${what}${set.structures.length === 1 ? '' : 's'}: ${set.structures.map((s) => s.name).join(', ')})`)

@@ -5,11 +5,12 @@
  */
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeVolume } from '../../src/io/index.js'
 import { Volume } from '../../src/volume/volume.js'
-import { runCli, tempDir } from '../helpers.js'
+import { hasCommand, runCli, tempDir } from '../helpers.js'
 
 function volumeOf(data: Int16Array | Float32Array): Volume {
   return new Volume(data, [32, 32, 8], [1, 1, 2], [0, 0, 0])
@@ -47,6 +48,56 @@ test('evaluate and export refuse an image given as a label map (non-integer, or 
     const metrics = JSON.parse(readFileSync(join(tmp.path, 'e4', 'metrics.json'), 'utf8'))
     assert.equal(metrics.aggregate['3'].dice.mean, 1)
     assert.ok(metrics.warnings.some((w: string) => /label 3 is in neither/.test(w)))
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('export onto a reference series that covers part of the labels: refused with the share lost, or clipped with a warning under --allow-clip', async () => {
+  const tmp = tempDir()
+  try {
+    // reference CT: 32 x 32 x 4 slices of 2 mm at z 0..6; labels on 32 x 32 x 8 slices (z 0..14): a box over z 4..10
+    const ct = join(tmp.path, 'ct.nii.gz'), labels = join(tmp.path, 'labels.nii.gz')
+    await writeVolume(new Volume(new Int16Array(32 * 32 * 4).fill(40), [32, 32, 4], [1, 1, 2], [0, 0, 0]), ct)
+    const data = new Uint8Array(32 * 32 * 8)
+    for (let k = 2; k <= 5; k++) for (let j = 10; j < 20; j++) for (let i = 10; i < 20; i++) data[i + 32 * (j + 32 * k)] = 1
+    await writeVolume(new Volume(data, [32, 32, 8], [1, 1, 2], [0, 0, 0]), labels)
+    assert.equal(runCli(['convert', ct, join(tmp.path, 'ref'), '--to', 'dicom']).code, 0)
+    const out = join(tmp.path, 'rt.dcm')
+    const refused = runCli(['export', labels, '--reference', join(tmp.path, 'ref'), '--format', 'rtstruct', '--out', out])
+    assert.equal(refused.code, 2)
+    // slices 2, 3 inside (z 4, 6), slices 4, 5 outside: half the volume, 0.40 of 0.80 ml
+    assert.match(refused.stderr, /50\.0% of the labelled volume \(0\.40 of 0\.80 ml\) lies outside the reference series .*--allow-clip/)
+    assert.equal(existsSync(out), false)
+    const clipped = runCli(['export', labels, '--reference', join(tmp.path, 'ref'), '--format', 'rtstruct', '--out', out, '--allow-clip'])
+    assert.equal(clipped.code, 0, clipped.stderr)
+    assert.match(clipped.stderr, /warning: .*50\.0% of the labelled volume .* exported clipped/)
+    assert.ok(existsSync(out))
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('export onto a reference series with an empty Series or SOP Instance UID is refused in one line naming the UID', { skip: hasCommand('dcmodify') ? false : 'dcmodify (dcmtk) not installed' }, async () => {
+  const tmp = tempDir()
+  try {
+    const ct = join(tmp.path, 'ct.nii.gz'), labels = join(tmp.path, 'labels.nii.gz')
+    await writeVolume(new Volume(new Int16Array(16 * 16 * 3).fill(40), [16, 16, 3], [1, 1, 2], [0, 0, 0]), ct)
+    await writeVolume(new Volume(Uint8Array.from({ length: 16 * 16 * 3 }, (_, v) => (v % 16 > 4 && v % 16 < 9 ? 1 : 0)), [16, 16, 3], [1, 1, 2], [0, 0, 0]), labels)
+    for (const [name, key, pattern] of [['series', '(0020,000e)', /empty SeriesInstanceUID/], ['sop', '(0008,0018)', /empty SOPInstanceUID/]] as const) {
+      const ref = join(tmp.path, name)
+      assert.equal(runCli(['convert', ct, ref, '--to', 'dicom']).code, 0)
+      const files = readdirSync(ref).map((f) => join(ref, f))
+      execFileSync('dcmodify', ['-nb', '-m', `${key}=`, ...(name === 'series' ? files : files.slice(1, 2))])
+      for (const format of ['rtstruct', 'seg']) {
+        const out = join(tmp.path, `${name}-${format}.dcm`)
+        const r = runCli(['export', labels, '--reference', ref, '--format', format, '--out', out])
+        assert.equal(r.code, 2, `${name} ${format}: ${r.stderr}`)
+        assert.match(r.stderr, pattern)
+        assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr)
+        assert.equal(existsSync(out), false)
+      }
+    }
   } finally {
     tmp.cleanup()
   }

@@ -20,6 +20,9 @@ export interface ExportOptions {
   /** JSON of instance classes; the label map then holds node instances. */
   instances?: string
   perNode?: boolean
+  /** Part of the labels outside the reference: export the part inside with a warning, instead of refusing. */
+  allowClip?: boolean
+  warn?: (message: string) => void
 }
 
 export async function exportStructures(labelsFile: string, referenceDir: string, out: string, opts: ExportOptions): Promise<StructureSet> {
@@ -27,7 +30,7 @@ export async function exportStructures(labelsFile: string, referenceDir: string,
   const names: LabelNames | undefined = opts.names ? readLabelNames(opts.names) : undefined
   const instances = opts.instances ? readInstanceClasses(opts.instances) : undefined
   const ref = readReferenceSeries(referenceDir)
-  const labels = labelsOnGrid(await readLabelMap(labelsFile, { maxValues: opts.instances ? 65535 : undefined }), ref.grid, labelsFile, referenceDir)
+  const labels = labelsOnGrid(await readLabelMap(labelsFile, { maxValues: opts.instances ? 65535 : undefined }), ref.grid, labelsFile, referenceDir, { allow: opts.allowClip, warn: opts.warn })
   return writeStructures(labels, ref, out, opts.format, { names, instances, perNode: opts.perNode })
 }
 

@@ -39,6 +39,7 @@ export function readReferenceSeries(dir: string, seriesUid?: string): ReferenceS
   }
   const g = sliceGeometry(dir, chosen.headers)
   const first = g.ordered[0].ds
+  refuseMissingUids(dir, g.ordered)
   return {
     dir,
     grid: { shape: g.shape, spacing: g.spacing, origin: g.origin, axes: g.axes },
@@ -50,5 +51,23 @@ export function readReferenceSeries(dir: string, seriesUid?: string): ReferenceS
     frameOfReferenceUid: str(first, 'FrameOfReferenceUID'),
     modality: chosen.modality,
     ds: first,
+  }
+}
+
+/**
+ * A structure set points at its series by Study, Series, SOP Instance and Frame of Reference UIDs; with
+ * one of them empty (some anonymisers blank them) the file would point nowhere and a planning system
+ * could attach it to the wrong scan, or dcmqi fails deep inside. Refused, naming the UID and the file.
+ */
+function refuseMissingUids(dir: string, slices: DicomHeader[]): void {
+  for (const key of ['StudyInstanceUID', 'SeriesInstanceUID', 'FrameOfReferenceUID']) {
+    if (!str(slices[0]!.ds, key).trim()) throw badInput(slices[0]!.file, `the reference series has an empty ${key}; a structure set must name it (export onto a series that has its UIDs)`)
+  }
+  const seen = new Set<string>()
+  for (const h of slices) {
+    const uid = str(h.ds, 'SOPInstanceUID').trim()
+    if (!uid) throw badInput(h.file, 'has an empty SOPInstanceUID; a structure set must name every slice of its reference series')
+    if (seen.has(uid)) throw badInput(h.file, `repeats SOPInstanceUID ${uid} of another slice of the reference series`)
+    seen.add(uid)
   }
 }

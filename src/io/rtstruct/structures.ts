@@ -7,7 +7,7 @@ import { labelKind, labelSetFrom } from '../../dataset/labels.js'
 import { badInput } from '../../errors.js'
 import { connectedComponents } from '../../volume/components.js'
 import { resampleTo } from '../../volume/resample.js'
-import { Grid, sameGrid, Vec3, Volume } from '../../volume/volume.js'
+import { Grid, sameGrid, Vec3, Volume, worldToIndex } from '../../volume/volume.js'
 
 export interface Structure {
   /** 1-based, in export order; also its value in StructureSet.ids. */
@@ -133,12 +133,37 @@ function instanceLabel(file: string, key: string, v: Record<string, unknown>): n
  * The label map on the reference grid: resampled by world coordinates (nearest neighbour) when it
  * sits on another grid. Fails when none of its labels falls inside the reference.
  */
-export function labelsOnGrid(labels: Volume, grid: Grid, labelsFile: string, referenceDir: string): Volume {
+export function labelsOnGrid(labels: Volume, grid: Grid, labelsFile: string, referenceDir: string, clip: ClipPolicy = {}): Volume {
   const labelled = countNonZero(labels.data)
   if (labelled === 0) throw badInput(labelsFile, 'has no labelled voxels')
-  const onGrid = sameGrid(labels, grid) ? labels : resampleTo(labels, grid, { interpolation: 'nearest', fill: 0 })
-  if (countNonZero(onGrid.data) === 0) throw badInput(labelsFile, `does not overlap the reference series ${referenceDir} (no labelled voxel falls inside it)`)
-  return onGrid
+  if (sameGrid(labels, grid)) return labels
+  const outside = labelledOutside(labels, grid)
+  if (outside === labelled) throw badInput(labelsFile, `does not overlap the reference series ${referenceDir} (no labelled voxel falls inside it)`)
+  if (outside > 0) {
+    const ml = (n: number) => (n * labels.voxelVolumeMm3 / 1000).toFixed(2)
+    const what = `${(100 * outside / labelled).toFixed(1)}% of the labelled volume (${ml(outside)} of ${ml(labelled)} ml) lies outside the reference series ${referenceDir}`
+    if (!clip.allow) throw badInput(labelsFile, `${what}; the export would clip it (add --allow-clip to export the part inside)`)
+    clip.warn?.(`${labelsFile}: ${what}; exported clipped (--allow-clip)`)
+  }
+  return resampleTo(labels, grid, { interpolation: 'nearest', fill: 0 })
+}
+
+export interface ClipPolicy {
+  /** Export what lies inside the reference when part of the labels lies outside it (else refuse). */
+  allow?: boolean
+  warn?: (message: string) => void
+}
+
+/** Labelled voxels whose centres fall outside `grid` (by world coordinates, half a voxel of margin). */
+function labelledOutside(labels: Volume, grid: Grid): number {
+  const [nx, ny] = labels.shape
+  let outside = 0
+  for (let v = 0; v < labels.data.length; v++) {
+    if (!labels.data[v]) continue
+    const ijk = worldToIndex(grid, labels.indexToWorld(v % nx, Math.floor(v / nx) % ny, Math.floor(v / (nx * ny))))
+    if (ijk.some((x, d) => x < -0.5 || x > grid.shape[d]! - 0.5)) outside++
+  }
+  return outside
 }
 
 function countNonZero(data: ArrayLike<number>): number {
