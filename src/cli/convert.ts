@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs'
 import { readVolume, writeVolume } from '../io/index.js'
 import { writeDicomSeries } from '../io/dicom/write-series.js'
 import { convertRtstructToLabels } from '../io/rtstruct/convert.js'
@@ -22,7 +23,11 @@ An RT Structure Set is rasterised onto the reference series: ROI n becomes label
 where ROIs overlap), contours are filled with the even-odd rule (nested contours are holes), and the
 label names go to <labels stem>.json. Its Frame of Reference must be the reference series'.
 A DICOM-SEG becomes a label map with segment numbers as values; overlapping segments are split into
-<stem>-1, <stem>-2, ... maps of segments that do not overlap.`,
+<stem>-1, <stem>-2, ... maps of segments that do not overlap. Without --reference the map lies on the
+SEG's own grid, which spans only the slices that hold segmented frames (not the whole scan); give
+--reference with the image series to get the map on the scan's grid.
+With --to dicom, <out> must be a new or empty folder (slices of two series in one folder are mixed up
+by readers), and only CT is written: a PET or MR volume is refused rather than labelled CT.`,
   positionals: { name: 'paths (an input and an output)', min: 2, max: 2 },
   options: {
     series: { type: 'string', placeholder: 'UID', help: 'DICOM input: read this SeriesInstanceUID (default: the largest CT series)' },
@@ -39,11 +44,11 @@ A DICOM-SEG becomes a label map with segment numbers as values; overlapping segm
     },
   },
   examples: [
-    'nodal convert ../shared/data/dicom/ct-3slice ct.nii.gz',
+    'nodal convert samples/dicom/ct-3slice ct.nii.gz',
     'nodal convert ct.nii.gz ct.nrrd',
     'nodal convert ct.nii.gz ct-dicom/ --to dicom --like original-ct/',
     'nodal convert rtstruct.dcm labels.nii.gz --reference ct/ --roi GTVn --instances nodes.nii.gz',
-    'nodal convert ../shared/data/seg/partial_overlaps.dcm segments.nii.gz',
+    'nodal convert seg.dcm segments.nii.gz',
   ],
   async run({ values, positionals: [input, output] }) {
     if (values.like !== undefined && values.to !== 'dicom') throw usageError('convert', '--like needs --to dicom')
@@ -64,6 +69,7 @@ A DICOM-SEG becomes a label map with segment numbers as values; overlapping segm
       return 0
     }
     if (values.reference !== undefined) throw usageError('convert', '--reference applies to an RT Structure Set or DICOM-SEG input')
+    if (values.series !== undefined && !statSync(input).isDirectory()) console.error(`nodal: warning: --series applies to a DICOM folder; ${input} is a file, so it was ignored`)
     const vol = await readVolume(input, { seriesUid: values.series })
     if (values.to === 'dicom') {
       const files = await writeDicomSeries(vol, output, { like: values.like })

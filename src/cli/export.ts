@@ -22,7 +22,7 @@ placed by world coordinates (a label map on another grid is resampled, nearest n
     out: { type: 'path', placeholder: 'FILE', required: true, help: 'output .dcm file' },
     names: {
       type: 'path', placeholder: 'FILE',
-      help: 'label names: {"1": "LN", "2": "GTVn"} or an nnU-Net dataset.json (its node labels get TG-263 names: malignant -> GTVn, other nodes -> LN); default label_N',
+      help: 'label names: {"1": "LN", "2": "GTVn"}, an nnU-Net dataset.json (its node labels get TG-263 names: malignant -> GTVn, other nodes -> LN), or "totalsegmentator" (its 117 v2 structure names); default label_N',
     },
     perNode: { type: 'boolean', help: 'one structure per connected node (26-connected) of each label: GTVn_01, GTVn_02, ...' },
     allowClip: { type: 'boolean', help: 'when part of the labels lies outside the reference series, export the part inside (with a warning) instead of refusing' },

@@ -8,8 +8,9 @@ export const infoCommand = defineCommand({
   name: 'info',
   usage: 'nodal info <file|dicom-folder> [--json] [--series UID]',
   description: `Prints shape, spacing (mm), origin (LPS mm, centre of the first voxel), the LPS direction of each
-voxel axis, data type, modality, orientation code, intensity min/max/percentiles, and for a DICOM
-folder the series read and the other series found.`,
+voxel axis, data type, modality, orientation code, intensity min/max/percentiles, for a DICOM
+folder the series read and the other series found, and for a label map (integers, at most 255
+values) each label's voxel count and volume.`,
   positionals: { name: 'file or DICOM folder', min: 1, max: 1 },
   options: {
     json: {
@@ -19,7 +20,7 @@ folder the series read and the other series found.`,
     series: { type: 'string', placeholder: 'UID', help: 'DICOM: read this SeriesInstanceUID (default: the largest CT series)' },
   },
   examples: [
-    'nodal info ../shared/data/ct/chest_ct_1p5mm.nii.gz',
+    'nodal info samples/ct/chest_ct_lidc0314_1p8mm.nii.gz',
     'nodal info ./patient01/CT --json',
   ],
   async run({ values, positionals: [path] }) {
@@ -49,6 +50,8 @@ export function describeVolume(vol: Volume) {
     percentiles: stats.percentiles,
     format: meta.format,
   }
+  const labels = labelTable(vol)
+  if (labels) report.labels = labels
   if (meta.format === 'dicom') {
     report.series = {
       uid: meta.seriesInstanceUid, description: meta.seriesDescription, slices: vol.shape[2],
@@ -58,6 +61,25 @@ export function describeVolume(vol: Volume) {
     if (meta.suv) report.suv = meta.suv
   }
   return report
+}
+
+/**
+ * For a label map (integers >= 0, at most 255 distinct values), each non-zero label's voxel count and
+ * volume, as label tools list them; null for an image.
+ */
+function labelTable(vol: Volume): { value: number; voxels: number; volume_ml: number }[] | null {
+  const data = vol.data
+  if (data instanceof Float32Array || data instanceof Float64Array) return null
+  const counts = new Map<number, number>()
+  for (let v = 0; v < data.length; v++) {
+    const x = data[v]!
+    if (x < 0) return null
+    const c = counts.get(x)
+    if (c === undefined && counts.size >= 256) return null
+    counts.set(x, (c ?? 0) + 1)
+  }
+  return [...counts].filter(([value]) => value !== 0).sort((a, b) => a[0] - b[0])
+    .map(([value, voxels]) => ({ value, voxels, volume_ml: Math.round(voxels * vol.voxelVolumeMm3) / 1000 }))
 }
 
 function fmt(v: number[]): string {
@@ -86,5 +108,10 @@ function formatReport(path: string, r: ReturnType<typeof describeVolume>): strin
     }
   }
   if (r.suv) lines.push(`  PET          ${JSON.stringify(r.suv)}`)
+  const labels = r.labels as { value: number; voxels: number; volume_ml: number }[] | undefined
+  if (labels) {
+    lines.push(`  labels       ${labels.length} non-zero value${labels.length === 1 ? '' : 's'} (a label map)`)
+    for (const l of labels) lines.push(`    ${String(l.value).padStart(5)}  ${String(l.voxels).padStart(9)} voxels  ${l.volume_ml.toFixed(3)} ml`)
+  }
   return lines.join('\n')
 }

@@ -60,8 +60,8 @@ The same seed gives the same bytes.`,
   examples: [
     'nodal phantom --site chest --cases 20 --seed 1 --out data/phantom_chest --preview',
     'nodal phantom --site neck --modality petct --cases 5 --seed 7 --spacing 0.8,0.8,2 --out data/neck_petct',
-    `nodal phantom --insert-into ../shared/data/ct/abdomen_ct_3mm_sm.nii.gz \\
-    --organs ../shared/data/ct/abdomen_ct_3mm_sm_organs.nii.gz --organ-names totalsegmentator \\
+    `nodal phantom --insert-into samples/ct/abdomen_ct_3mm_sm.nii.gz \\
+    --organs samples/ct/abdomen_ct_3mm_sm_organs.nii.gz --organ-names totalsegmentator \\
     --cases 4 --seed 3 --site abdomen --out data/inserted_abdomen`,
   ],
   async run({ values, given }) {

@@ -4,7 +4,7 @@
  * into a temporary folder beside the target and renamed into place at the end, so a failure never
  * leaves a dataset that looks whole.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { basename, dirname, join, resolve } from 'node:path'
 import { imageFileName, IMAGES_DIR, INSTANCES_DIR, LABELS, labelFileName, LABELS_DIR, writeDatasetJson } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
@@ -63,6 +63,9 @@ export class DatasetWriter {
     })
     if (existsSync(this.target)) rmSync(this.target, { recursive: true }) // an empty folder (checked above)
     renameSync(this.tmp, this.target)
+    // mkdtemp made the folder private (0700); the dataset gets the permissions any new folder gets
+    const umask = process.umask()
+    chmodSync(this.target, 0o777 & ~umask)
   }
 
   abort(): void {

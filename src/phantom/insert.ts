@@ -30,13 +30,7 @@ import { casePalette, Palette } from './tissues.js'
 
 export type { OrganLabels } from './host-anatomy/index.js'
 
-/** TotalSegmentator v2 ids of the structures in ../shared/data's abdominal sample (others are still kept out of). */
-export const TOTALSEGMENTATOR_NAMES: Record<number, string> = {
-  1: 'spleen', 2: 'kidney_right', 3: 'kidney_left', 5: 'liver', 6: 'stomach', 7: 'pancreas', 18: 'small_bowel',
-  19: 'duodenum', 20: 'colon', 30: 'vertebrae_L2', 31: 'vertebrae_L1', 32: 'vertebrae_T12', 33: 'vertebrae_T11',
-  52: 'aorta', 63: 'inferior_vena_cava', 64: 'portal_vein_and_splenic_vein', 79: 'spinal_cord',
-  88: 'iliopsoas_left', 89: 'iliopsoas_right',
-}
+export { TOTALSEGMENTATOR_NAMES } from '../dataset/totalsegmentator.js'
 
 /**
  * The regions whose stations each --site uses, with the share of nodes each region gets (among the

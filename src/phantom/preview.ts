@@ -5,9 +5,10 @@
  * PET/CT a PET panel (inverted grey, SUV 0-8) beside them.
  */
 import { PNG } from 'pngjs'
+import { BENIGN_COLOUR, MALIGNANT_COLOUR } from '../colours.js'
 import { invert3, scaledAxes, Vec3, Volume } from '../volume/volume.js'
 
-export const CLASS_COLOURS: Record<number, [number, number, number]> = { 1: [40, 230, 60], 2: [255, 40, 40] }
+export const CLASS_COLOURS: Record<number, [number, number, number]> = { 1: BENIGN_COLOUR, 2: MALIGNANT_COLOUR }
 
 export interface PreviewInput {
   image: Volume

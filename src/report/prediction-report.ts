@@ -19,12 +19,9 @@ import type { Vec3, Volume } from '../volume/volume.js'
 import { escapeXml } from './svg.js'
 import { pngDataUri } from './thumbnail.js'
 
-export type Rgb = [number, number, number]
+import { BENIGN_COLOUR, MALIGNANT_COLOUR, OTHER_COLOUR, type Rgb } from '../colours.js'
 
-/** Outline colours by node class: malignant red, benign green, anything else (e.g. 'node') yellow. */
-export const MALIGNANT_COLOUR: Rgb = [255, 40, 40]
-export const BENIGN_COLOUR: Rgb = [40, 230, 60]
-export const OTHER_COLOUR: Rgb = [255, 220, 0]
+export { BENIGN_COLOUR, MALIGNANT_COLOUR, OTHER_COLOUR, type Rgb }
 
 /** Field of view of a thumbnail (mm), widened for nodes that would not fit. */
 const FIELD_MM = 60

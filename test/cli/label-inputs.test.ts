@@ -6,7 +6,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { writeVolume } from '../../src/io/index.js'
 import { Volume } from '../../src/volume/volume.js'
@@ -98,6 +98,38 @@ test('export onto a reference series with an empty Series or SOP Instance UID is
         assert.equal(existsSync(out), false)
       }
     }
+  } finally {
+    tmp.cleanup()
+  }
+})
+
+test('info lists a label map\'s labels with voxels and volumes; export --names totalsegmentator; no-op options are warned about', async () => {
+  const tmp = tempDir()
+  try {
+    // labels 5 (liver, 40 voxels) and 52 (aorta, 12 voxels) on 1 x 1 x 2 mm voxels
+    const data = new Uint8Array(16 * 16 * 3)
+    for (let v = 0; v < 40; v++) data[v] = 5
+    for (let v = 300; v < 312; v++) data[v] = 52
+    const labels = join(tmp.path, 'organs.nii.gz'), ct = join(tmp.path, 'ct.nii.gz')
+    await writeVolume(new Volume(data, [16, 16, 3], [1, 1, 2], [0, 0, 0]), labels)
+    await writeVolume(new Volume(new Int16Array(16 * 16 * 3).fill(40), [16, 16, 3], [1, 1, 2], [0, 0, 0]), ct)
+    const info = runCli(['info', labels, '--json'])
+    assert.equal(info.code, 0, info.stderr)
+    assert.deepEqual(JSON.parse(info.stdout).labels, [{ value: 5, voxels: 40, volume_ml: 0.08 }, { value: 52, voxels: 12, volume_ml: 0.024 }])
+    assert.equal(JSON.parse(runCli(['info', ct, '--json']).stdout).labels.length, 1, 'a constant image is one label')
+    assert.equal(runCli(['convert', ct, join(tmp.path, 'ref'), '--to', 'dicom']).code, 0)
+    const out = join(tmp.path, 'organs.dcm')
+    const e = runCli(['export', labels, '--reference', join(tmp.path, 'ref'), '--format', 'rtstruct', '--out', out, '--names', 'totalsegmentator'])
+    assert.equal(e.code, 0, e.stderr)
+    assert.match(e.stdout, /2 ROIs: liver, aorta/)
+    // --names entries for labels the map does not hold, --series on a file: said, not silently ignored
+    writeFileSync(join(tmp.path, 'names.json'), JSON.stringify({ 5: 'liver', 52: 'aorta', 7: 'pancreas' }))
+    const unused = runCli(['export', labels, '--reference', join(tmp.path, 'ref'), '--format', 'rtstruct', '--out', join(tmp.path, 'b.dcm'), '--names', join(tmp.path, 'names.json')])
+    assert.equal(unused.code, 0, unused.stderr)
+    assert.match(unused.stderr, /warning: .*names label 7, which the label map does not hold/)
+    const series = runCli(['convert', ct, join(tmp.path, 'c.nrrd'), '--series', '1.2.3'])
+    assert.equal(series.code, 0, series.stderr)
+    assert.match(series.stderr, /warning: --series applies to a DICOM folder/)
   } finally {
     tmp.cleanup()
   }

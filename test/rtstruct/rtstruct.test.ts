@@ -141,6 +141,10 @@ test('--per-node and --instances write one ROI per node, numbered per class', as
     const names = readRtstruct(fromRecord).rois.map((r) => r.name)
     assert.ok(names.every((n) => !/NaN/.test(n)), names.join(', '))
     assert.deepEqual(names.map((n) => n.replace(/_\d+$/, '')), ['LN', 'LN', 'LN', 'LN', 'GTVn', 'GTVn'])
+    // one colour scheme everywhere (src/colours.ts): benign green, malignant red, shades telling nodes apart
+    const colours = readRtstruct(fromRecord).rois.map((r) => r.color!)
+    for (const [i, [red, green]] of colours.entries()) assert.ok(i < 4 ? green > 2 * red : red > 2 * green, `${names[i]}: ${colours[i]}`)
+    assert.equal(new Set(colours.map((c) => c.join(','))).size, colours.length)
     // a class nodal cannot read is refused in one line, naming the instance
     writeFileSync(record, JSON.stringify({ instances: { 1: { class: 'weird' } } }))
     const bad = runCli(['export', allNodes, '--reference', scene.ctDir, '--format', 'rtstruct', '--out', join(tmp.path, 'bad.dcm'), '--instances', record])

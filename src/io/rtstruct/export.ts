@@ -31,6 +31,7 @@ export async function exportStructures(labelsFile: string, referenceDir: string,
   const instances = opts.instances ? readInstanceClasses(opts.instances) : undefined
   const ref = readReferenceSeries(referenceDir)
   const labels = labelsOnGrid(await readLabelMap(labelsFile, { maxValues: opts.instances ? 65535 : undefined }), ref.grid, labelsFile, referenceDir, { allow: opts.allowClip, warn: opts.warn })
+  if (names && !instances) warnUnusedNames(names, labels, opts.names!, opts.warn)
   return writeStructures(labels, ref, out, opts.format, { names, instances, perNode: opts.perNode })
 }
 
@@ -57,4 +58,12 @@ async function writeStructures(labels: Volume, ref: ReferenceSeries, out: string
   if (format === 'rtstruct') await writeRtstruct(out, ref, set)
   else await writeSeg(out, ref, set)
   return set
+}
+
+/** --names entries for labels the map does not hold do nothing: say so (a typo in a label value looks the same). */
+function warnUnusedNames(names: LabelNames, labels: Volume, file: string, warn?: (m: string) => void): void {
+  const present = new Set<number>()
+  for (let v = 0; v < labels.data.length; v++) present.add(labels.data[v]!)
+  const unused = [...names.keys()].filter((value) => value !== 0 && !present.has(value))
+  if (unused.length) warn?.(`${file}: names label${unused.length === 1 ? '' : 's'} ${unused.join(', ')}, which the label map does not hold (inside the reference)`)
 }

@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs'
 import { labelKind, labelSetFrom } from '../../dataset/labels.js'
+import { nodeColour } from '../../colours.js'
+import { TOTALSEGMENTATOR_NAMES } from '../../dataset/totalsegmentator.js'
 import { badInput } from '../../errors.js'
 import { connectedComponents } from '../../volume/components.js'
 import { resampleTo } from '../../volume/resample.js'
@@ -41,6 +43,7 @@ export type LabelNames = Map<number, string>
  * AAPM TG-263 names where one applies (see tg263NodeNames); an explicit {"1": ...} map is kept as given.
  */
 export function readLabelNames(file: string): LabelNames {
+  if (file === 'totalsegmentator') return new Map(Object.entries(TOTALSEGMENTATOR_NAMES).map(([v, n]) => [Number(v), n]))
   let json: any
   try {
     json = JSON.parse(readFileSync(file, 'utf8'))
@@ -210,14 +213,18 @@ export function structuresFromLabels(labels: Volume, opts: StructureOptions = {}
 function numberStructures(groups: Array<{ label: number; name: string; numbered: boolean }>, ids: Int32Array, shape: Vec3): Structure[] {
   const boxes = boundingBoxes(ids, shape, groups.length)
   const counters = new Map<string, number>()
+  const shades = new Map<string, number>()
   return groups.map((g, index) => {
+    const colour = nodeColour(g.name)?.join(',') ?? ''
+    const shade = shades.get(colour) ?? 0
+    shades.set(colour, shade + 1)
     let name = g.name
     if (g.numbered) {
       const n = (counters.get(g.name) ?? 0) + 1
       counters.set(g.name, n)
       name = `${g.name}_${String(n).padStart(2, '0')}`
     }
-    return { number: index + 1, name, label: g.label, color: colorOf(index), ...boxes[index] }
+    return { number: index + 1, name, label: g.label, color: nodeColour(g.name, shade) ?? colorOf(index), ...boxes[index] }
   })
 }
 
