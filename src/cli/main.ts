@@ -6,7 +6,9 @@
  */
 import { basename, dirname } from 'node:path'
 import { NodalError } from '../errors.js'
+import { removeTrackedTemps } from '../io/temp.js'
 import { COMMANDS } from './command.js'
+import { stopsCooperatively } from './interrupt.js'
 
 /** Lists the commands from their registered summaries, importing none of them (some load onnxruntime). */
 function mainHelp(): string {
@@ -59,6 +61,19 @@ function fileSystemError(e: unknown): string | null {
   else if (path) path += ':'
   return `${path ? `${path} ` : ''}${FILE_SYSTEM_ERRORS[err.code]} (${err.syscall})`
 }
+
+/**
+ * SIGINT/SIGTERM during a command that does not stop cooperatively (phantom, convert, export, evaluate,
+ * ...): its temporary outputs are removed and it exits 130, saying so. Commands that stop at a safe
+ * point themselves (plan, train, predict, dataset import) install their own handler (interrupt.ts).
+ */
+function stopOnSignal(signal: NodeJS.Signals, command: string | undefined): void {
+  if (stopsCooperatively()) return
+  const removed = removeTrackedTemps()
+  console.error(`\nnodal: ${signal} received: ${command ?? 'nodal'} stopped before it finished; nothing partial was left${removed ? ` (${removed} temporary output${removed === 1 ? '' : 's'} removed)` : ''}`)
+  process.exit(signal === 'SIGTERM' ? 143 : 130)
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopOnSignal(signal, process.argv[2]))
 
 main(process.argv.slice(2)).then(
   (code) => { process.exitCode = code },

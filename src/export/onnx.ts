@@ -4,6 +4,7 @@
  * ModelProto (opset 17) with dynamic batch and spatial axes. Field numbers follow onnx/onnx.proto.
  */
 import { rename, writeFile } from 'node:fs/promises'
+import { releaseTemp, trackTemp } from '../io/temp.js'
 import { NodalError } from '../errors.js'
 import { type Module, type OnnxAttribute, type OnnxEmitter, type Tensor } from '../torch/index.js'
 import { ProtoWriter } from './protobuf.js'
@@ -187,6 +188,8 @@ export function exportOnnxGraph(model: Module, inputs: GraphInput[], build: (g: 
 /** Writes the ONNX file through a temporary name and a rename, so a crash never leaves a half file. */
 export async function saveOnnx(model: Module, path: string, options: OnnxExportOptions): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`
+  trackTemp(temporary)
   await writeFile(temporary, exportOnnx(model, options))
   await rename(temporary, path)
+  releaseTemp(temporary)
 }

@@ -10,6 +10,7 @@ import { Volume } from '../volume/volume.js'
 import { readDicomSeries, ReadSeriesOptions } from './dicom/series.js'
 import { isItkPath, readItkImage, writeItkImage } from './itk.js'
 import { decodeNifti, encodeNifti, isNiftiPath } from './nifti.js'
+import { releaseTemp, trackTemp } from './temp.js'
 
 export const WRITABLE_EXTENSIONS = ['.nii', '.nii.gz', '.nrrd', '.nhdr', '.mha', '.mhd']
 
@@ -69,11 +70,12 @@ export async function writeVolume(vol: Volume, path: string): Promise<void> {
 export async function writeAtomically(path: string, write: (tmpPath: string) => Promise<void> | void): Promise<void> {
   const dir = dirname(path)
   mkdirSync(dir, { recursive: true })
-  const tmpDir = mkdtempSync(join(dir, '.nodal-tmp-'))
+  const tmpDir = trackTemp(mkdtempSync(join(dir, '.nodal-tmp-')))
   try {
     await write(join(tmpDir, basename(path)))
     for (const name of readdirSync(tmpDir)) renameSync(join(tmpDir, name), join(dir, name))
   } finally {
     rmSync(tmpDir, { recursive: true, force: true })
+    releaseTemp(tmpDir)
   }
 }

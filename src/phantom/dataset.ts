@@ -5,6 +5,7 @@
  * leaves a dataset that looks whole.
  */
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
+import { releaseTemp, trackTemp } from '../io/temp.js'
 import { basename, dirname, join, resolve } from 'node:path'
 import { imageFileName, IMAGES_DIR, INSTANCES_DIR, LABELS, labelFileName, LABELS_DIR, writeDatasetJson } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
@@ -37,7 +38,7 @@ export class DatasetWriter {
       throw new NodalError('bad-output', `${out}: already exists and is not empty; choose a new folder`)
     }
     mkdirSync(dirname(this.target), { recursive: true })
-    this.tmp = mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tmp-`))
+    this.tmp = trackTemp(mkdtempSync(join(dirname(this.target), `.${basename(this.target)}.tmp-`)))
     for (const sub of [IMAGES_DIR, LABELS_DIR, INSTANCES_DIR]) mkdirSync(join(this.tmp, sub))
   }
 
@@ -63,6 +64,7 @@ export class DatasetWriter {
     })
     if (existsSync(this.target)) rmSync(this.target, { recursive: true }) // an empty folder (checked above)
     renameSync(this.tmp, this.target)
+    releaseTemp(this.tmp)
     // mkdtemp made the folder private (0700); the dataset gets the permissions any new folder gets
     const umask = process.umask()
     chmodSync(this.target, 0o777 & ~umask)
@@ -70,12 +72,18 @@ export class DatasetWriter {
 
   abort(): void {
     rmSync(this.tmp, { recursive: true, force: true })
+    releaseTemp(this.tmp)
   }
 
   private put(rel: string, data: Buffer | string): void {
     mkdirSync(dirname(join(this.tmp, rel)), { recursive: true })
     writeFileSync(join(this.tmp, rel), data)
   }
+}
+
+/** Lets pending events (a SIGINT, a progress redraw) run between cases of a long synchronous loop. */
+export function yieldToSignals(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
 }
 
 /** Runs `write` with a DatasetWriter, removing the temporary folder if anything fails. */

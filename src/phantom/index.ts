@@ -3,7 +3,7 @@
  * `makeInsertionDataset` (see insert.ts) puts synthetic nodes into a real CT.
  */
 import { Vec3 } from '../volume/volume.js'
-import { withDataset } from './dataset.js'
+import { withDataset, yieldToSignals } from './dataset.js'
 import { CaseOptions, generateCase, Modality, NodeRecord, PhantomCase } from './generate.js'
 import { renderPreview } from './preview.js'
 
@@ -32,7 +32,7 @@ export function caseName(site: string, index: number): string {
 }
 
 export async function makePhantomDataset(opts: PhantomDatasetOptions): Promise<string> {
-  return withDataset(opts.out, (writer) => {
+  return withDataset(opts.out, async (writer) => {
     for (let i = 0; i < opts.cases; i++) {
       const name = caseName(opts.site, i)
       const c = generateCase(opts, opts.seed, i)
@@ -42,6 +42,7 @@ export async function makePhantomDataset(opts: PhantomDatasetOptions): Promise<s
         preview: opts.preview ? previewOf(c, opts.modality) : null,
       })
       opts.onCase?.(name, i, Object.keys(c.nodes).length)
+      await yieldToSignals()
     }
     writer.finish(CHANNEL_NAMES[opts.modality], {
       name: `nodal_phantom_${opts.site}_${opts.modality}`,

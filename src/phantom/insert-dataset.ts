@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path'
 import { Volume } from '../volume/volume.js'
-import { withDataset } from './dataset.js'
+import { withDataset, yieldToSignals } from './dataset.js'
 import { CHANNEL_NAMES, focusNode } from './index.js'
 import { insertPrepared, OrganLabels, prepareInsertion } from './insert.js'
 import { renderPreview } from './preview.js'
@@ -23,7 +23,7 @@ export interface InsertionDatasetOptions {
 
 export async function makeInsertionDataset(opts: InsertionDatasetOptions): Promise<string> {
   const hostName = basename(opts.hostPath).replace(/\.(nii\.gz|nii|nrrd|mha|mhd)$/i, '').replace(/[^A-Za-z0-9]+/g, '_')
-  return withDataset(opts.out, (writer) => {
+  return withDataset(opts.out, async (writer) => {
     const prepared = prepareInsertion(opts.host, opts.organs, opts.site, opts.hostPath)
     for (let i = 0; i < opts.cases; i++) {
       const name = `inserted_${hostName}_${String(i).padStart(3, '0')}`
@@ -34,6 +34,7 @@ export async function makeInsertionDataset(opts: InsertionDatasetOptions): Promi
         preview: opts.preview ? renderPreview({ image: c.image, labels: c.labels, focus: focusNode(Object.values(c.nodes)), modality: 'ct' }) : null,
       })
       opts.onCase?.(name, i, Object.keys(c.nodes).length)
+      await yieldToSignals()
     }
     writer.finish(CHANNEL_NAMES.ct, {
       name: `nodal_inserted_${hostName}`,

@@ -4,6 +4,7 @@
  * preprocessed with the finished plan.
  */
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs'
+import { releaseTemp, trackTemp } from '../io/temp.js'
 import { availableParallelism } from 'node:os'
 import { join, relative, resolve } from 'node:path'
 import { checkCaseVolumes, type Dataset, type DatasetCase, readDataset } from '../dataset/index.js'
@@ -157,7 +158,7 @@ function transferPlans(source: Plans, sourcePath: string, ds: Dataset, out: stri
 
 /** Preprocesses every case into a fresh cache folder, renamed into place when complete. */
 async function writeCache(ds: Dataset, plans: Plans, cacheDir: string, o: PlanOptions): Promise<void> {
-  const tmp = `${cacheDir}.tmp-${process.pid}`
+  const tmp = trackTemp(`${cacheDir}.tmp-${process.pid}`)
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(tmp, { recursive: true })
   try {
@@ -172,5 +173,7 @@ async function writeCache(ds: Dataset, plans: Plans, cacheDir: string, o: PlanOp
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true })
     throw e
+  } finally {
+    releaseTemp(tmp)
   }
 }

@@ -4,6 +4,7 @@
  * Python reads these with `safetensors.torch.load_file` (or by hand: struct + json + torch.frombuffer).
  */
 import { readFile, rename, writeFile } from 'node:fs/promises'
+import { releaseTemp, trackTemp } from '../io/temp.js'
 import { NodalError } from '../errors.js'
 import type { Module } from './nn.js'
 import { type DType, type Tensor, type TypedData, tensor } from './tensor.js'
@@ -81,8 +82,10 @@ export function decodeSafetensors(bytes: Buffer, source = 'safetensors'): { tens
 /** Writes via a temporary name and a rename, so a crash never leaves a half file. */
 export async function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): Promise<void> {
   const temporary = `${path}.tmp-${process.pid}`
+  trackTemp(temporary)
   await writeFile(temporary, encodeSafetensors(tensors, metadata))
   await rename(temporary, path)
+  releaseTemp(temporary)
 }
 
 export async function loadSafetensors(path: string): Promise<{ tensors: Map<string, Tensor>; metadata: Record<string, string> }> {

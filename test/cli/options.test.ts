@@ -359,3 +359,29 @@ test('an output place the system refuses (here /sys, not writable) is one line a
     assert.equal(r.stderr.trim().split('\n').filter((l) => l.startsWith('nodal:')).length, 1)
   }
 })
+
+test('SIGINT or SIGTERM during phantom: exit 130/143, one line saying so, no temporary folder or partial dataset left', async () => {
+  const { spawn } = await import('node:child_process')
+  const { existsSync, readdirSync } = await import('node:fs')
+  const tmp = tempDir()
+  try {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      const out = join(tmp.path, `ds_${signal}`)
+      const child = spawn(process.execPath, [CLI, 'phantom', '--site', 'chest', '--cases', '40', '--seed', '1', '--size', '96,96,48', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] })
+      let stderr = ''
+      child.stderr.on('data', (d) => { stderr += d })
+      // wait until the temporary dataset holds a case, then interrupt
+      const started = Date.now()
+      const hasCase = () => readdirSync(tmp.path).some((f) => f.startsWith(`.ds_${signal}.tmp-`) && existsSync(join(tmp.path, f, 'imagesTr')) && readdirSync(join(tmp.path, f, 'imagesTr')).length > 0)
+      while (!hasCase() && Date.now() - started < 60_000) await new Promise((r) => setTimeout(r, 100))
+      assert.ok(hasCase(), 'the phantom started writing')
+      child.kill(signal)
+      const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)))
+      assert.equal(code, signal === 'SIGINT' ? 130 : 143)
+      assert.match(stderr, new RegExp(`nodal: ${signal} received: phantom stopped before it finished; nothing partial was left \\(1 temporary output removed\\)`))
+      assert.deepEqual(readdirSync(tmp.path).filter((f) => f.includes(signal)), [], 'nothing left')
+    }
+  } finally {
+    tmp.cleanup()
+  }
+})

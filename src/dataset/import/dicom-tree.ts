@@ -6,6 +6,7 @@
  * only; file names and folders carry no meaning.
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { releaseTemp, trackTemp } from '../../io/temp.js'
 import { tmpdir } from 'node:os'
 import { dirname, join, relative } from 'node:path'
 import { unzipSync } from 'fflate'
@@ -56,7 +57,7 @@ export function walkDicomTree(root: string, onFile?: (count: number) => void): D
     }
   }
   visit(root, root)
-  return { root, headers, nonDicom, unreadable, zips, dispose: () => unpacked.forEach((d) => rmSync(d, { recursive: true, force: true })) }
+  return { root, headers, nonDicom, unreadable, zips, dispose: () => unpacked.forEach((d) => { rmSync(d, { recursive: true, force: true }); releaseTemp(d) }) }
 }
 
 function unzipInto(zip: string, unreadable: UnreadableFile[]): string | null {
@@ -74,7 +75,7 @@ function unzipInto(zip: string, unreadable: UnreadableFile[]): string | null {
     unreadable.push({ file: zip, reason: `unreadable zip file (${(e as Error).message.split('\n')[0]})` })
     return null
   }
-  const dir = mkdtempSync(join(tmpdir(), 'nodal-import-zip-'))
+  const dir = trackTemp(mkdtempSync(join(tmpdir(), 'nodal-import-zip-')))
   for (const [name, data] of Object.entries(files)) {
     const target = join(dir, name)
     if (relative(dir, target).startsWith('..')) continue // a member naming a path outside the folder

@@ -11,6 +11,7 @@
  *   renamed into place, so a failed import leaves nothing behind.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
+import { releaseTemp, trackTemp } from '../../io/temp.js'
 import { basename, dirname, join, resolve } from 'node:path'
 import { NodalError } from '../../errors.js'
 import { squaredDistanceTransform } from '../../eval/edt.js'
@@ -67,7 +68,7 @@ export async function importDicom(o: DicomImportOptions): Promise<ImportReport> 
     const usePet = targets.length > 0 && withPet === targets.length
     const notes: string[] = []
     if (withPet > 0 && !usePet) notes.push(`PET left out: only ${withPet} of ${targets.length} studies have a PET series (every case needs every channel)`)
-    const tmp = `${out}.tmp-${process.pid}`
+    const tmp = trackTemp(`${out}.tmp-${process.pid}`)
     rmSync(tmp, { recursive: true, force: true })
     mkdirSync(join(tmp, 'imagesTr'), { recursive: true })
     mkdirSync(join(tmp, 'labelsTr'), { recursive: true })
@@ -102,6 +103,8 @@ export async function importDicom(o: DicomImportOptions): Promise<ImportReport> 
     } catch (e) {
       rmSync(tmp, { recursive: true, force: true })
       throw e
+    } finally {
+      releaseTemp(tmp)
     }
   } finally {
     tree.dispose()

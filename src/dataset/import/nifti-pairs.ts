@@ -6,6 +6,7 @@
  * must hold integers; what does not pair or does not fit is reported, never guessed.
  */
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { releaseTemp, trackTemp } from '../../io/temp.js'
 import { basename, dirname, join, resolve } from 'node:path'
 import { NodalError } from '../../errors.js'
 import { readVolume, writeVolume } from '../../io/index.js'
@@ -45,7 +46,7 @@ export async function importNiftiPairs(o: PairImportOptions): Promise<PairImport
   const images = groupImages(volumeFiles(imagesDir))
   const labels = new Map(volumeFiles(labelsDir).map((f) => [stem(caseName(f), LABEL_SUFFIXES), f]))
   const report: PairImportReport = { images: imagesDir, labels: labelsDir, out, cases: [], skipped: [] }
-  const tmp = `${out}.tmp-${process.pid}`
+  const tmp = trackTemp(`${out}.tmp-${process.pid}`)
   rmSync(tmp, { recursive: true, force: true })
   mkdirSync(join(tmp, 'imagesTr'), { recursive: true })
   mkdirSync(join(tmp, 'labelsTr'), { recursive: true })
@@ -78,6 +79,8 @@ export async function importNiftiPairs(o: PairImportOptions): Promise<PairImport
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true })
     throw e
+  } finally {
+    releaseTemp(tmp)
   }
 }
 
