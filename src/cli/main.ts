@@ -4,6 +4,7 @@
  * A NodalError becomes its one-line message on stderr and exit code 2; anything else is a bug
  * and exits 1 (set NODAL_DEBUG=1 for the stack).
  */
+import { readFileSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import { NodalError } from '../errors.js'
 import { removeTrackedTemps } from '../io/temp.js'
@@ -30,8 +31,9 @@ async function main(argv: string[]): Promise<number> {
     console.log(mainHelp())
     return name ? 0 : 1
   }
-  if (name === '--version') {
-    console.log('nodal 0.1.0')
+  if (name === '--version' || name === '-v') {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { name: string; version: string }
+    console.log(`nodal ${pkg.version} (npm package ${pkg.name})`)
     return 0
   }
   const entry = COMMANDS.find((c) => c.name === name)
