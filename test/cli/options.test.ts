@@ -385,3 +385,12 @@ test('SIGINT or SIGTERM during phantom: exit 130/143, one line saying so, no tem
     tmp.cleanup()
   }
 })
+
+test('nodal --version reads package.json (the npm package is nodal-lymph, the command nodal)', () => {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8'))
+  assert.equal(pkg.name, 'nodal-lymph')
+  assert.equal(pkg.bin.nodal, 'dist/src/cli/main.js')
+  const r = spawnSync(process.execPath, [CLI, '--version'], { encoding: 'utf8', cwd: '/' })
+  assert.equal(r.status, 0)
+  assert.equal(r.stdout.trim(), `nodal ${pkg.version} (npm package nodal-lymph)`)
+})
