@@ -394,3 +394,17 @@ test('nodal --version reads package.json (the npm package is nodal-lymph, the co
   assert.equal(r.status, 0)
   assert.equal(r.stdout.trim(), `nodal ${pkg.version} (npm package nodal-lymph)`)
 })
+
+test('a dataset folder nodal makes gets the permissions of any new folder (the umask), not mkdtemp\'s private 0700', async () => {
+  const { statSync } = await import('node:fs')
+  const tmp = tempDir()
+  try {
+    const out = join(tmp.path, 'ds')
+    const r = spawnSync(process.execPath, [CLI, 'phantom', '--site', 'chest', '--cases', '1', '--seed', '1', '--size', '32,32,16', '--out', out], { encoding: 'utf8' })
+    assert.equal(r.status, 0, r.stderr)
+    const umask = process.umask()
+    assert.equal(statSync(out).mode & 0o777, 0o777 & ~umask)
+  } finally {
+    tmp.cleanup()
+  }
+})
