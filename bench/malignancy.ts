@@ -3,7 +3,7 @@
  * trained on, made by one command:
  *
  *   npx tsc -p tsconfig.json && node dist/bench/malignancy.js --multi models/chest_nodes_multi [--single DIR]
- *       [--cases 8] [--site-cases 2] [--real ../shared/data/ct/chest_ct_lidc0314.nii.gz] [--real-cases 3]
+ *       [--cases 8] [--site-cases 2] [--real ../shared/data/ct/chest_ct_lidc0314.nii.gz] [--real-cases 3] [--real-axilla-cases 8]
  *
  * Data (made once under .bench/malignancy/data, seeds never used in training):
  *   chest        nodal phantom --site chest --modality petct --seed 101
@@ -37,6 +37,7 @@ const single = process.argv.includes('--single') ? resolve(arg('single', '')) : 
 const chestCases = Number(arg('cases', '8'))
 const siteCases = Number(arg('site-cases', '2'))
 const realCases = Number(arg('real-cases', '3'))
+const axillaCases = Number(arg('real-axilla-cases', '8'))
 const real = resolve(arg('real', join(root, '../shared/data/ct/chest_ct_lidc0314.nii.gz')))
 const OTHER_SITES = ['neck', 'axilla', 'abdomen', 'pelvis']
 
@@ -156,7 +157,7 @@ async function main(): Promise<void> {
   const hasReal = existsSync(real)
   if (hasReal) {
     const chestStations = dataset('real_chest', ['--insert-into', real, '--site', 'chest', '--cases', String(realCases), '--seed', '7'])
-    const axillae = dataset('real_axilla', ['--insert-into', real, '--site', 'axilla', '--cases', String(realCases), '--seed', '8'])
+    const axillae = dataset('real_axilla', ['--insert-into', real, '--site', 'axilla', '--cases', String(axillaCases), '--seed', '8'])
     groups.push(['real', combined('real', [chestStations, axillae]), false])
   }
   else console.error(`${real} not found: the real-background rows are left out`)
