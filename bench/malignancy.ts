@@ -17,7 +17,8 @@
  * probability of its class), Dice and HD95 of the malignant-node masks, ROC AUC of P(malignant) over the
  * true nodes found; and for nodes of >= 10 mm short axis of either class (evaluate's "all" group), sensitivity
  * at <= 2 FP per scan. Real background also: false positives per scan on the same scan with nothing inserted.
- * Prints a markdown table and writes .bench/malignancy/results.json.
+ * Prints a markdown table and writes .bench/malignancy/results.json; --write-card also puts the table into the
+ * multi-stage bundle's card.md.
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
@@ -172,6 +173,20 @@ async function main(): Promise<void> {
   }
   writeFileSync(join(out, 'results.json'), JSON.stringify({ created: new Date().toISOString(), multi, single, rows }, null, 2) + '\n')
   console.log(table(rows))
+  if (process.argv.includes('--write-card')) writeCardSection(join(multi, 'card.md'), rows)
+}
+
+/** Puts the table into the multi-stage bundle's card.md, replacing an earlier benchmark section. */
+function writeCardSection(card: string, rows: Row[]): void {
+  const heading = '## Benchmark (bench/malignancy.ts)'
+  const text = existsSync(card) ? readFileSync(card, 'utf8') : ''
+  const start = text.indexOf(heading)
+  const end = start < 0 ? -1 : text.indexOf('\n## ', start + heading.length)
+  const before = start < 0 ? text.trimEnd() : text.slice(0, start).trimEnd()
+  const after = end < 0 ? '' : text.slice(end)
+  const section = [heading, '', `Held-out data no model trained on (phantom seeds 101/102; LIDC-IDRI-0314 with nodes inserted). Made by \`node dist/bench/malignancy.js --multi <this bundle>${single ? ' --single <bundle>' : ''} --write-card\` on ${new Date().toISOString().slice(0, 10)}.`, '', table(rows)].join('\n')
+  writeFileSync(card, `${before}\n\n${section}\n${after}`)
+  console.error(`wrote the table into ${card}`)
 }
 
 function table(rows: Row[]): string {
