@@ -98,6 +98,8 @@ export interface ModelJson {
   /** True when the model learned from synthetic data only. */
   synthetic_training_data: boolean
   intended_use: string
+  /** The weights training started from (nodal train --init-from), when it was fine-tuning. */
+  initialized_from?: string
   /** 'multi': a node detector (this bundle's network) followed by a node classifier (`classifiers`). */
   pipeline?: 'single' | 'multi'
   classifiers?: ClassifierSpec[]

@@ -71,7 +71,8 @@ export interface Dataset {
 }
 
 function bad(message: string): NodalError {
-  return new NodalError('bad-dataset', message)
+  // case names, keys and paths come from dataset.json: a line break in one must not break the one-line message
+  return new NodalError('bad-dataset', message.replace(/\r?\n|\r/g, '\\n'))
 }
 
 /**
@@ -241,6 +242,15 @@ function attachPatients(cases: DatasetCase[], json: DatasetJson, jsonPath: strin
     if (!c) throw bad(`${jsonPath}: nodal.patients names case "${name}", which the dataset does not have`)
     c.patient = patient
   }
+}
+
+/**
+ * Whether a dataset holds only nodal's synthetic data: made by nodal phantom (also --insert-into, whose
+ * nodes are synthetic), or merged from such datasets only. An imported clinical dataset is not.
+ */
+export function isSyntheticDataset(json: DatasetJson): boolean {
+  const nodal = json.nodal as { generator?: unknown; synthetic?: unknown } | undefined
+  return !!nodal && (String(nodal.generator ?? '').startsWith('nodal phantom') || nodal.synthetic === true)
 }
 
 export interface DatasetJsonFields {

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { NodalError } from '../errors.js'
-import { type Dataset, type DatasetCase, readDataset, writeDatasetJson } from './layout.js'
+import { type Dataset, type DatasetCase, isSyntheticDataset, readDataset, writeDatasetJson } from './layout.js'
 
 export interface MergeResult {
   path: string
@@ -49,7 +49,7 @@ export function mergeDatasets(sources: string[], out: string, name?: string): Me
       channelNames: first.channel_names, labels: first.labels, numTraining: Object.keys(list).length, fileEnding: first.file_ending,
       name: name ?? 'nodal_merged',
       description: `Merged by nodal dataset merge from ${datasets.map((d) => relative(outDir, d.root)).join(', ')}`,
-      extra: { dataset: list, nodal: { merged_from: datasets.map((d) => relative(outDir, d.root)), patients } },
+      extra: { dataset: list, nodal: { merged_from: datasets.map((d) => relative(outDir, d.root)), synthetic: datasets.every((d) => isSyntheticDataset(d.json)), contains_insertions: datasets.some((d) => insertionHost(d) !== null), patients } },
     })
     rmSync(outDir, { recursive: true, force: true })
     renameSync(tmp, outDir)

@@ -19,7 +19,7 @@ export function cardText(json: ModelJson, ds: Dataset): string {
     `# ${json.name}`,
     '',
     json.synthetic_training_data
-      ? '**Trained on synthetic data (nodal phantom). Not for clinical use.**'
+      ? `**Trained on synthetic data (nodal phantom${usesInsertion(ds) ? ', and synthetic nodes inserted into real CT scans' : ''}). Not for clinical use.**`
       : '**Research use only. Not a medical device; not for clinical use without local validation.**',
     '',
     `Intended use: ${json.intended_use}`,
@@ -33,6 +33,8 @@ export function cardText(json: ModelJson, ds: Dataset): string {
     `- Network: ${json.network.name}, features ${c.features?.join('-') ?? '?'}, patch ${json.patch_size.join('x')} (z, y, x), spacing ${json.target_spacing.join('x')} mm, batch ${p.batch_size}`,
     `- Loss: ${json.loss}; SGD, Nesterov momentum ${p.training.momentum}, lr ${p.training.initial_lr} with poly decay, weight decay ${p.training.weight_decay}; deep supervision; foreground oversampling ${p.training.foreground_oversampling}`,
     `- Planned for ${p.budget.minutes} min on ${p.budget.machine}: measured ${p.budget.measured_step_ms} ms per step, ${p.budget.expected_iterations} iterations expected`,
+    ...(p.transferred_from ? [`- Plans (spacing, normalisation, patch, network) taken from ${p.transferred_from}`] : []),
+    ...(json.initialized_from ? [`- Fine-tuned: training started from the weights in ${json.initialized_from}`] : []),
     '',
     '## Measured (validation fold, whole held-out cases, sliding window on the network grid)',
     '| fold | iterations | minutes | cases | Dice | node sensitivity | FP/scan | sensitivity >= 10 mm | FP/scan >= 10 mm |',
@@ -48,6 +50,12 @@ export function cardText(json: ModelJson, ds: Dataset): string {
     '- Inputs far from the training spacing or intensity range are outside what was measured.',
     '',
   ].join('\n')
+}
+
+/** Whether any case comes from nodal phantom --insert-into (directly, or through a merged dataset). */
+function usesInsertion(ds: Dataset): boolean {
+  const nodal = ds.json.nodal as { generator?: unknown; contains_insertions?: unknown } | undefined
+  return String(nodal?.generator ?? '').includes('--insert-into') || nodal?.contains_insertions === true
 }
 
 export function writeCard(dir: string, json: ModelJson, ds: Dataset): void {

@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { BUNDLE_FORMAT, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
-import { type Dataset, loadOrCreateSplits, readDataset } from '../dataset/index.js'
+import { type Dataset, isSyntheticDataset, loadOrCreateSplits, readDataset } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
 import { saveOnnx } from '../export/index.js'
 import { PLANS_FILE, readPlans, type Plans } from '../plan/index.js'
@@ -107,7 +107,7 @@ function validationRecord(v: ValidationResult): Record<string, number | number[]
 /** model.json, keeping the other folds a previous run of this bundle recorded. */
 function modelJson(bundle: string, plans: Plans, ds: Dataset, o: TrainOptions, network: string, classes: OutputClass[], records: FoldRecord[]): ModelJson {
   const previous = existsSync(join(bundle, 'model.json')) ? readBundle(bundle).folds.filter((f) => !records.some((r) => r.fold === f.fold)) : []
-  const synthetic = Boolean((ds.json as { nodal?: unknown }).nodal)
+  const synthetic = isSyntheticDataset(ds.json)
   return {
     format: BUNDLE_FORMAT,
     version: BUNDLE_VERSION,
@@ -127,6 +127,7 @@ function modelJson(bundle: string, plans: Plans, ds: Dataset, o: TrainOptions, n
     intended_use: synthetic
       ? 'Research and software testing only. Trained on synthetic data; not for clinical use.'
       : 'Research use. Not a medical device; not for clinical use without validation.',
+    ...(o.initWeights ? { initialized_from: o.initWeights } : {}),
   }
 }
 
