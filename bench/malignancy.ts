@@ -3,7 +3,7 @@
  * trained on, made by one command:
  *
  *   npx tsc -p tsconfig.json && node dist/bench/malignancy.js --multi models/chest_nodes_multi [--single DIR]
- *       [--cases 8] [--site-cases 2] [--real ../shared/data/ct/chest_ct_lidc0314.nii.gz] [--real-cases 3] [--real-axilla-cases 8]
+ *       [--cases 8] [--site-cases 2 (0: chest and real only)] [--pet-only (PET/CT data: no CT-only row)] [--real ../shared/data/ct/chest_ct_lidc0314.nii.gz] [--real-cases 3] [--real-axilla-cases 8]
  *
  * Data (made once under .bench/malignancy/data, seeds never used in training):
  *   chest        nodal phantom --site chest --modality petct --seed 101
@@ -85,7 +85,7 @@ interface Config { name: string; model: string; input: (dir: string) => string }
 function configs(hasPet: boolean, tag: string): Config[] {
   const list: Config[] = []
   if (single && (tag === 'chest' || tag === 'real')) list.push({ name: 'single-stage CT', model: single, input: ctOnly })
-  list.push({ name: 'multi-stage CT', model: multi, input: ctOnly })
+  if (!(hasPet && process.argv.includes('--pet-only'))) list.push({ name: 'multi-stage CT', model: multi, input: ctOnly })
   if (hasPet) list.push({ name: 'multi-stage PET/CT', model: multi, input: (d) => join(d, 'imagesTr') })
   return list
 }
@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   mkdirSync(out, { recursive: true })
   const rows: Row[] = []
   const groups: [string, string, boolean][] = [[`chest`, dataset('chest', ['--site', 'chest', '--modality', 'petct', '--cases', String(chestCases), '--seed', '101']), true]]
-  for (const site of OTHER_SITES) groups.push([site, dataset(site, ['--site', site, '--modality', 'petct', '--cases', String(siteCases), '--seed', '102']), true])
+  if (siteCases > 0) for (const site of OTHER_SITES) groups.push([site, dataset(site, ['--site', site, '--modality', 'petct', '--cases', String(siteCases), '--seed', '102']), true])
   const hasReal = existsSync(real)
   if (hasReal) {
     const chestStations = dataset('real_chest', ['--insert-into', real, '--site', 'chest', '--cases', String(realCases), '--seed', '7'])
