@@ -2,7 +2,7 @@
  * The malignancy benchmark (issue 11): single-stage against multi-stage, CT against PET/CT, on data no model
  * trained on, made by one command:
  *
- *   npx tsc -p tsconfig.json && node dist/bench/malignancy.js --multi models/chest_nodes_multi [--single DIR]
+ *   npx tsc -p tsconfig.json && node dist/bench/malignancy.js --multi models/nodes_multi [--single DIR]
  *       [--cases 8] [--site-cases 2 (0: chest and real only)] [--pet-only (PET/CT data: no CT-only row)] [--real ../shared/data/ct/chest_ct_lidc0314.nii.gz] [--real-cases 3] [--real-axilla-cases 8]
  *
  * Data (made once under .bench/malignancy/data, seeds never used in training):
@@ -33,7 +33,7 @@ function arg(name: string, fallback: string): string {
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const cli = join(root, 'dist/src/cli/main.js')
 const out = resolve(arg('out', join(root, '.bench/malignancy')))
-const multi = resolve(arg('multi', join(root, 'models/chest_nodes_multi')))
+const multi = resolve(arg('multi', join(root, 'models/nodes_multi')))
 const single = process.argv.includes('--single') ? resolve(arg('single', '')) : null
 const chestCases = Number(arg('cases', '8'))
 const siteCases = Number(arg('site-cases', '2'))

@@ -4,7 +4,7 @@
  * write), peak RSS, and the network stage's GFLOP/s beside the GFLOP/s of one large convolution in ONNX
  * Runtime measured in the same run (the practical ceiling of this CPU for this engine).
  *
- *   npx tsc -p tsconfig.json && node dist/bench/predict.js [--model models/chest_ct_nodes] [--input ct.nii.gz] [--threads N]
+ *   npx tsc -p tsconfig.json && node dist/bench/predict.js [--model models/ct_nodes] [--input ct.nii.gz] [--threads N]
  *
  * Without --input the phantom is made once (nodal phantom --size 512,512,300 --spacing 0.7,0.7,1.5) under
  * .bench/ and reused.
@@ -29,7 +29,7 @@ function arg(name: string, fallback: string): string {
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const threads = Number(arg('threads', String(availableParallelism())))
-const modelDir = arg('model', join(root, 'models/chest_ct_nodes'))
+const modelDir = arg('model', join(root, 'models/ct_nodes'))
 
 function phantomInput(): string {
   const dir = join(root, '.bench/predict_512')

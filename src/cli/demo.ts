@@ -18,7 +18,7 @@ export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '.
 const MARKER = '.nodal-demo'
 
 /** The default multi-stage chest model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
-export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'chest_nodes_multi')
+export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'nodes_multi')
 
 /** A real chest CT no shipped model trained on (LIDC-IDRI-0314, see samples/README.md). */
 export const DEMO_REAL_CT = join(SAMPLES, 'ct', 'chest_ct_lidc0314_1p8mm.nii.gz')
@@ -30,7 +30,7 @@ export const demoCommand = defineCommand({
   1. nodal info and convert on the shipped 3-slice CT DICOM series (checks the round trip is exact);
   2. nodal phantom: a synthetic PET/CT of the chest with benign and malignant lymph nodes (its seed was
      never used in training), and nodal convert --to dicom: its CT as a DICOM series;
-  3. nodal predict with the shipped multi-stage model (models/chest_nodes_multi, ONNX Runtime): stage 1
+  3. nodal predict with the shipped multi-stage model (models/nodes_multi, ONNX Runtime): stage 1
      finds the nodes in the DICOM series, stage 2 classifies each with CT and PET: labels, nodes.json/csv,
      RTSTRUCT, DICOM-SEG, report.html with class-activation maps; nodal evaluate against the truth;
   4. the DICOM-SEG read back and compared with the predicted labels (it must carry them exactly);

@@ -45,7 +45,7 @@ With a folder of cases, a case that fails is reported and skipped, and the exit 
   },
   examples: [
     'nodal predict ct.nii.gz --model models/chest_ct --out pred/',
-    'nodal predict patient01/CT --model models/chest_nodes_multi --pet patient01/PET --out pred/ --tta',
+    'nodal predict patient01/CT --model models/nodes_multi --pet patient01/PET --out pred/ --tta',
     'nodal predict data/Dataset011_chest/imagesTs --model data/Dataset011_chest/nodal/models/unet_all-nodes --out pred/ --format nifti,json',
     'nodal evaluate --pred pred/ --gt data/Dataset011_chest/labelsTr --out pred-eval/',
   ],

@@ -75,7 +75,7 @@ stages; nodal predict runs them together.`,
     'nodal train data/Dataset011_chest --fold 0 --target all-nodes --minutes 80',
     'nodal train data/Dataset011_chest --fold 0 --resume',
     'nodal train data/Dataset011_chest --fold all --target malignant --loss tversky --iterations 5000',
-    'nodal train data/Dataset021_chest_petct --pipeline multi --detector models/chest_ct_nodes --stage2-data data/inserted_lidc0001',
+    'nodal train data/Dataset021_chest_petct --pipeline multi --detector models/ct_nodes --stage2-data data/inserted_lidc0001',
   ],
   async run({ values, positionals: [dataset] }) {
     return values.pipeline === 'multi' ? trainMultiStage(dataset!, values) : trainSingleStage(dataset!, values)
