@@ -38,8 +38,8 @@ export const datasetCommand = defineCommand({
   check   Every case: images and label on one world grid, every channel present, label values declared,
           no empty or all-foreground labels, no components of a few voxels, no duplicated cases, no
           spacing or orientation outliers; then node counts and sizes (short axis) per class and site.
-          Exit 0 when clean (warnings are listed; --strict fails on them too), 1 with a table of
-          problems, 2 when the folder is not a dataset.
+          Exit 0 when clean, 1 with a table of problems (--warnings-ok: 0 when all are warnings), 2
+          when the folder is not a dataset.
   merge   One dataset made of several (e.g. phantoms of every site and real CTs with inserted nodes):
           --out gets a dataset.json whose "dataset" list points at the sources' files by relative
           paths (nothing is copied). Channels, labels and file ending must agree. All cases of one
@@ -56,7 +56,7 @@ export const datasetCommand = defineCommand({
     labels: { type: 'path', placeholder: 'DIR', help: 'import: folder of label files' },
     channels: { type: 'string', placeholder: 'CT,PET', help: 'import --images: channel names, in channel order (default CT)' },
     labelNames: { type: 'string', placeholder: 'NAME=V,...', help: 'import --images: label names, e.g. benign_node=1,malignant_node=2 (default label_<v>, or node for 1 alone)' },
-    strict: { type: 'boolean', help: 'check: warnings (empty labels, tiny components, outliers) fail too, not only errors' },
+    warningsOk: { type: 'boolean', help: 'check: exit 0 when only warnings (empty labels, tiny components, outliers) are found' },
   },
   examples: [
     "nodal dataset import exports/ --out data/Dataset040_clinic --map 'GTVn*,*node*mal*=2; LN*,*node*=1'",
@@ -66,7 +66,7 @@ export const datasetCommand = defineCommand({
   ],
   async run({ values, positionals: [action, ...folders] }) {
     if (action === 'import') return runImport(values, folders)
-    if (action === 'check') return runCheck(folders, values.strict ?? false)
+    if (action === 'check') return runCheck(folders, values.warningsOk ?? false)
     if (action === 'merge') {
       if (!values.out) throw usageError('dataset', 'merge needs --out DIR')
       if (folders.length < 2) throw usageError('dataset', 'merge needs at least two dataset folders')
@@ -79,7 +79,7 @@ export const datasetCommand = defineCommand({
   },
 })
 
-type Values = { strict?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
+type Values = { warningsOk?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
 
 async function runImport(values: Values, folders: string[]): Promise<number> {
   if (!values.out) throw usageError('dataset', 'import needs --out DIR')
@@ -135,7 +135,7 @@ function parseLabelNames(text: string): Record<string, number> {
   return names
 }
 
-async function runCheck(folders: string[], strict: boolean): Promise<number> {
+async function runCheck(folders: string[], warningsOk: boolean): Promise<number> {
   if (folders.length !== 1) throw usageError('dataset', 'check needs one dataset folder')
   const { checkDatasetFolder, formatProblems, formatSummary } = await import('../dataset/check-dataset.js')
   const bar = new ProgressBar('check  ', 1)
@@ -148,5 +148,5 @@ async function runCheck(folders: string[], strict: boolean): Promise<number> {
   console.log(formatProblems(r.problems))
   const errors = r.problems.filter((p) => p.severity === 'error').length
   console.log(`${errors} error(s), ${r.problems.length - errors} warning(s)`)
-  return errors > 0 || strict ? 1 : 0
+  return errors > 0 || !warningsOk ? 1 : 0
 }

@@ -78,3 +78,28 @@ test('image/label pairs: paired by name and suffix, grids checked, an image give
     tmp.cleanup()
   }
 })
+
+test('nodal dataset check CLI: 0 clean, 1 with problems (0 under --warnings-ok when all are warnings), 2 not a dataset', async () => {
+  const { makeDataset, volume } = await import('./make.js')
+  const { runCli } = await import('../helpers.js')
+  const tmp = tempDir()
+  try {
+    const root = join(tmp.path, 'ds')
+    makeDataset(root)
+    // distinct images, and one 8-voxel node per case (make.ts's labels are a pattern of single voxels)
+    put(root, 'imagesTr/b_0000.nii.gz', volume((n) => n * 10 + 3))
+    for (const c of ['a', 'b']) put(root, `labelsTr/${c}.nii.gz`, volume((n) => (n % 4 < 2 && Math.floor(n / 4) % 3 < 2 ? 1 : 0)))
+    const clean = runCli(['dataset', 'check', root])
+    assert.equal(clean.code, 0, clean.stdout + clean.stderr)
+    put(root, 'labelsTr/b.nii.gz', volume(() => 0)) // an empty label: a warning
+    const warned = runCli(['dataset', 'check', root])
+    assert.equal(warned.code, 1, warned.stdout)
+    assert.match(warned.stdout, /empty-label/)
+    assert.equal(runCli(['dataset', 'check', root, '--warnings-ok']).code, 0)
+    const notDataset = runCli(['dataset', 'check', tmp.path])
+    assert.equal(notDataset.code, 2)
+    assert.match(notDataset.stderr, /dataset\.json: no such file/)
+  } finally {
+    tmp.cleanup()
+  }
+})
