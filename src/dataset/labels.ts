@@ -37,14 +37,15 @@ export function labelSetFrom(json: { labels: Record<string, unknown> }, source =
   const names = new Map<number, string>()
   for (const [name, raw] of Object.entries(labels)) {
     if (Array.isArray(raw)) {
-      throw new NodalError('bad-dataset', `${source}: label "${name}" is an nnU-Net region (${JSON.stringify(raw)}); region-based labels are not supported yet`)
+      throw new NodalError('bad-dataset', `${source}: label ${JSON.stringify(name)} is an nnU-Net region (${JSON.stringify(raw)}); region-based labels are not supported yet`)
     }
     const value = typeof raw === 'string' && /^\d+$/.test(raw) ? Number(raw) : raw
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
-      throw new NodalError('bad-dataset', `${source}: label "${name}" has value ${JSON.stringify(raw)}; expected a non-negative integer`)
+      throw new NodalError('bad-dataset', `${source}: label ${JSON.stringify(name)} has value ${JSON.stringify(raw)}; expected a non-negative integer`)
     }
     const other = names.get(value)
-    if (other !== undefined) throw new NodalError('bad-dataset', `${source}: labels "${other}" and "${name}" both have value ${value}`)
+    // names quoted as JSON: a name holding a line break must not break the one-line message
+    if (other !== undefined) throw new NodalError('bad-dataset', `${source}: labels ${JSON.stringify(other)} and ${JSON.stringify(name)} both have value ${value}`)
     names.set(value, name)
   }
   if (!names.has(0)) names.set(0, 'background')

@@ -67,6 +67,8 @@ export function decodeNifti(file: string, raw: Buffer): Volume {
   if (!info) throw badInput(file, `NIfTI datatype ${code} is not a scalar type nodal reads`)
   const voxOffset = version === 1 ? Math.max(Math.round(flt(L.voxOffset)), 0) : Number(rd.i64(L.voxOffset))
   if (version === 1 && voxOffset === 0) throw badInput(file, 'is a .hdr/.img pair header; convert it to a single .nii first')
+  // voxels inside the header (or, NIfTI-2, at a negative offset) would let dim[] claim more than the file holds
+  if (!(voxOffset >= L.size)) throw badInput(file, `invalid vox_offset ${voxOffset} (voxels must follow the ${L.size}-byte header)`)
   const count = shape[0] * shape[1] * shape[2]
   const end = voxOffset + count * info.bytes
   if (buf.length < end) throw badInput(file, `truncated: ${buf.length} bytes, the header needs ${end}`)

@@ -10,6 +10,17 @@ import dcmjs from 'dcmjs'
 dcmjs.log.getLogger('validation.dcmjs').setLevel('silent')
 dcmjs.log.setLevel('silent')
 
+// dcmjs fills a value that runs past the end of its data with zeros, allocating whatever length the
+// file declares: a 4 kB file could make it allocate gigabytes, or abort the process. A value longer
+// than all the data is refused instead (an Error, which the readers turn into a one-line NodalError
+// naming the file); a value cut short by a few bytes is still zero-filled, as before.
+const dataView = Object.getPrototypeOf(new dcmjs.data.ReadBufferStream(new ArrayBuffer(8)).view)
+const slice = dataView.slice
+dataView.slice = function (this: { size: number; byteLength: number }, start = 0, end = this.size) {
+  if (end - start > this.byteLength) throw new Error(`an element declares ${end - start} bytes, more than the ${this.byteLength} bytes of data`)
+  return slice.call(this, start, end)
+}
+
 /** A naturalized DICOM dataset: keywords to values, as dcmjs names them. */
 export type Dataset = Record<string, any>
 
@@ -30,7 +41,8 @@ export function readDicomHeader(file: string, withPixels = false): DicomHeader |
   const parsed = dcmjs.data.DicomMessage.readFile(arrayBuffer, opts)
   const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict)
   const transferSyntax = parsed.meta['00020010']?.Value?.[0] ?? '1.2.840.10008.1.2'
-  return { file, transferSyntax: String(transferSyntax).replace(/\0/g, '').trim(), ds }
+  // a UID has only digits and dots; a damaged element (say, VR UT) may swallow the elements after it
+  return { file, transferSyntax: String(transferSyntax).replace(/[^0-9.]/g, ''), ds }
 }
 
 export const UNCOMPRESSED_SYNTAXES = new Set([
@@ -60,3 +72,4 @@ export function str(ds: Dataset, key: string): string {
   if (typeof x === 'object' && 'Alphabetic' in x) return String(x.Alphabetic)
   return String(x).trim()
 }
+

@@ -28,8 +28,13 @@ export async function decodeSlices(ordered: DicomHeader[]): Promise<VoxelArray> 
   return packSlices(slices, perSlice)
 }
 
+/** JPEG (every process), JPEG-LS, JPEG 2000, HTJ2K (1.2.840.10008.1.2.4.x) and RLE: what GDCM decodes. */
+const COMPRESSED_SYNTAX = /^1\.2\.840\.10008\.1\.2\.(4\.\d+|5)$/
+
 async function decodeSlice(h: DicomHeader, perSlice: number): Promise<StoredSlice> {
   if (UNCOMPRESSED_SYNTAXES.has(h.transferSyntax)) return decodeNative(h, perSlice)
+  // GDCM, handed a file whose syntax it does not know, parsed it its own way and allocated 744 MB for a 3 kB file
+  if (!COMPRESSED_SYNTAX.test(h.transferSyntax)) throw badInput(h.file, `has transfer syntax "${h.transferSyntax}", which is neither uncompressed nor a compression nodal decodes`)
   return { values: await decodeWithGdcm(h, perSlice), slope: 1, intercept: 0 }
 }
 
@@ -66,7 +71,13 @@ function pixelBytesAtEnd(h: DicomHeader, need: number): ArrayBuffer | null {
 
 function pixelBytesFromParse(h: DicomHeader, need: number): ArrayBuffer {
   refuseTruncated(h.file, need)
-  const full = readDicomHeader(h.file, true)!
+  let full: DicomHeader
+  try {
+    full = readDicomHeader(h.file, true)!
+  } catch (e) {
+    // the header-only read stopped before the pixel data; the full read can still fail past it
+    throw badInput(h.file, `corrupt DICOM file (${String((e as Error)?.message ?? e).split(/[\r\n]/)[0]})`)
+  }
   const frames = full.ds.PixelData as ArrayBuffer[] | undefined
   if (!frames || frames.length === 0) throw badInput(h.file, 'has no pixel data')
   if (frames[0].byteLength < need) throw badInput(h.file, `truncated pixel data (${frames[0].byteLength} of ${need} bytes)`)
@@ -123,7 +134,7 @@ async function decodeWithGdcm(h: DicomHeader, perSlice: number): Promise<ArrayLi
   try {
     result = await quietly(() => readImageDicomFileSeriesNode({ inputImages: [h.file], singleSortedSeries: true }))
   } catch (e) {
-    throw badInput(h.file, `GDCM could not decode ${h.transferSyntax} pixel data (${String((e as Error)?.message ?? e).split('\n')[0]})`)
+    throw badInput(h.file, `GDCM could not decode ${h.transferSyntax} pixel data (${String((e as Error)?.message ?? e).split(/[\r\n]/)[0]})`)
   }
   const data = result.outputImage.data as ArrayLike<number> | null
   if (!data || data.length < perSlice) throw badInput(h.file, 'decoded pixel data is shorter than Rows x Columns')

@@ -58,7 +58,7 @@ function tryHeader(file: string): DicomHeader | null {
   try {
     return readDicomHeader(file)
   } catch (e) {
-    throw badInput(file, `corrupt DICOM file (${(e as Error).message.split('\n')[0]})`)
+    throw badInput(file, `corrupt DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
   }
 }
 
@@ -191,6 +191,8 @@ export function sliceGeometry(dir: string, headers: DicomHeader[]): SliceGeometr
       throw new NodalError('gantry-tilt', `${dir}: slices are sheared by ${tilt.toFixed(2)}° (gantry tilt); nodal does not resample silently`)
     }
   }
+  // a zero, negative or unreadable PixelSpacing, SliceThickness or position gives no grid (Volume refuses it)
+  if (![dx, dy, dz].every((s) => s > 0 && s < Infinity)) throw badInput(dir, `has an unusable voxel size (${dx} x ${dy} x ${dz} mm from PixelSpacing and the slice positions)`)
   return {
     ordered: withPos.map((w) => w.h),
     shape: [num(first, 'Columns'), num(first, 'Rows'), withPos.length],

@@ -33,7 +33,7 @@ export function readRtstruct(file: string): RtstructData {
     ds = h.ds
   } catch (e) {
     if (e instanceof NodalError) throw e
-    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split('\n')[0]})`)
+    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
   }
   if (str(ds, 'SOPClassUID') !== RT_STRUCTURE_SET_STORAGE) throw badInput(file, `is not an RT Structure Set (SOP Class ${str(ds, 'SOPClassUID') || 'missing'})`)
   const roiFrames = list(ds.StructureSetROISequence)

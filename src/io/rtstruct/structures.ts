@@ -94,13 +94,13 @@ export function readInstanceClasses(file: string): Map<number, { label: number; 
   try {
     json = JSON.parse(readFileSync(file, 'utf8'))
   } catch (e) {
-    throw badInput(file, `is not readable JSON (${(e as Error).message.split('\n')[0]})`)
+    throw badInput(file, `is not readable JSON (${(e as Error).message.split(/[\r\n]/)[0]})`)
   }
   const table = json?.instances
   if (!table || typeof table !== 'object') throw badInput(file, 'has no "instances" object')
   const out = new Map<number, { label: number; name?: string }>()
   for (const [key, v] of Object.entries<any>(table)) {
-    if (!/^\d+$/.test(key)) throw badInput(file, `instance id "${key}" is not a number`)
+    if (!/^\d+$/.test(key)) throw badInput(file, `instance id ${JSON.stringify(key)} is not a number`) // quoted as JSON: stays one line
     if (typeof v === 'number') out.set(Number(key), { label: v })
     else if (typeof v === 'string') out.set(Number(key), { label: 0, name: v })
     else if (v && typeof v === 'object') out.set(Number(key), { label: instanceLabel(file, key, v), name: v.name ?? v.roi ?? classRoiName(v.class) })

@@ -91,15 +91,15 @@ export function nonOverlappingLabelMaps(seg: SegData): Array<{ segments: number[
 }
 
 function readDataset(file: string): Dataset {
-  let parsed: any
+  let parsed: any, ds: Dataset
   try {
     const buf = readFileSync(file)
     parsed = dcmjs.data.DicomMessage.readFile(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length))
+    ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict) // throws on some malformed values too
   } catch (e) {
-    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split('\n')[0]})`)
+    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
   }
   const syntax = String(parsed.meta['00020010']?.Value?.[0] ?? '').replace(/\0/g, '').trim()
-  const ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict)
   if (str(ds, 'SOPClassUID') !== SEGMENTATION_STORAGE) throw badInput(file, `is not a DICOM Segmentation (SOP Class ${str(ds, 'SOPClassUID') || 'missing'})`)
   if (!UNCOMPRESSED_SYNTAXES.has(syntax)) throw badInput(file, `compressed DICOM-SEG (transfer syntax ${syntax}) is not supported; decompress it first (e.g. gdcmconv --raw)`)
   return ds
