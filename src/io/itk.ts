@@ -23,6 +23,7 @@ const DTYPES = new Set<string>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'ui
  */
 export async function quietly<T>(call: () => Promise<T>): Promise<T> {
   const { log, error } = console
+  const exitCode = process.exitCode
   console.log = () => {}
   console.error = () => {}
   try {
@@ -30,6 +31,8 @@ export async function quietly<T>(call: () => Promise<T>): Promise<T> {
   } finally {
     console.log = log
     console.error = error
+    // an emscripten pipeline that fails sets the process's exit code; nodal reports the failure itself
+    process.exitCode = exitCode
   }
 }
 
@@ -99,6 +102,8 @@ interface HeaderSizes {
   /** 'attached' (data follows the header at `headerEnd`) or the detached data file's name. */
   data: 'attached' | string
   headerEnd: number
+  /** MetaImage data inflated by MetaIO (zlib). */
+  zlib?: boolean
 }
 
 /** The most a deflate stream expands (1032:1). */
@@ -121,6 +126,15 @@ function refuseOversizedHeader(file: string): void {
   const stored = dataBytes(file, h)
   if (h.compressedSize !== undefined && !(h.compressedSize >= 0 && h.compressedSize <= stored + SLACK)) throw badInput(file, `declares CompressedDataSize ${h.compressedSize} but holds ${stored} bytes of data`)
   if (h.voxelBytes > stored * h.expansion + SLACK) throw badInput(file, `declares ${h.voxelBytes} bytes of voxels but holds ${stored} bytes of data`)
+  if (h.zlib && asksForDictionary(file, h)) throw badInput(file, 'has compressed data that asks for a zlib preset dictionary (ITK would never return)')
+}
+
+/** A zlib stream whose header sets FDICT: MetaIO's inflate loop never ends on it (Z_NEED_DICT). */
+function asksForDictionary(file: string, h: HeaderSizes): boolean {
+  const dataFile = h.data === 'attached' ? file : resolve(dirname(file), h.data)
+  if (/^LIST|[%\s]/.test(h.data) || !existsSync(dataFile) || !statSync(dataFile).isFile()) return false
+  const b = readAt(dataFile, h.data === 'attached' ? h.headerEnd : 0, 2)
+  return b.length === 2 && (b[0] & 0x0f) === 8 && ((b[0] << 8) | b[1]) % 31 === 0 && (b[1] & 0x20) !== 0
 }
 
 /** Bytes of stored data: after the header, in the data file, or (a LIST or a file pattern) in the files beside the header. */
@@ -132,10 +146,14 @@ function dataBytes(file: string, h: HeaderSizes): number {
 }
 
 function readHead(file: string, max: number): string {
+  return readAt(file, 0, max).toString('latin1')
+}
+
+function readAt(file: string, position: number, length: number): Buffer {
   const fd = openSync(file, 'r')
   try {
-    const buf = Buffer.alloc(Math.min(max, statSync(file).size))
-    return buf.toString('latin1', 0, readSync(fd, buf, 0, buf.length, 0))
+    const buf = Buffer.alloc(Math.max(0, Math.min(length, statSync(file).size - position)))
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, position))
   } finally {
     closeSync(fd)
   }
@@ -180,6 +198,7 @@ function metaImageSizes(head: string): HeaderSizes | null {
   return {
     voxelBytes: Math.max(...(counts as number[])) * perVoxel * typeBytes(lines.find((m) => m[1] === 'ElementType')?.[2] ?? ''),
     expansion: compressed ? DEFLATE_RATIO : 1,
+    zlib: compressed,
     compressedSize: compressed && declared.length ? declared.reduce((a, b) => (Math.abs(b) > Math.abs(a) ? b : a)) : undefined,
     data: name === 'LOCAL' ? 'attached' : name,
     headerEnd: end.index + end[0].length,

@@ -58,7 +58,7 @@ function tryHeader(file: string): DicomHeader | null {
   try {
     return readDicomHeader(file)
   } catch (e) {
-    throw badInput(file, `corrupt DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
+    throw badInput(file, `corrupt DICOM file (${String((e as Error)?.message ?? e).split(/[\r\n]/)[0]})`)
   }
 }
 

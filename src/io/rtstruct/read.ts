@@ -33,9 +33,10 @@ export function readRtstruct(file: string): RtstructData {
     ds = h.ds
   } catch (e) {
     if (e instanceof NodalError) throw e
-    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
+    throw badInput(file, `is not a readable DICOM file (${String((e as Error)?.message ?? e).split(/[\r\n]/)[0]})`)
   }
-  if (str(ds, 'SOPClassUID') !== RT_STRUCTURE_SET_STORAGE) throw badInput(file, `is not an RT Structure Set (SOP Class ${str(ds, 'SOPClassUID') || 'missing'})`)
+  // values from the file are quoted as JSON in messages: a damaged one may hold line breaks
+  if (str(ds, 'SOPClassUID') !== RT_STRUCTURE_SET_STORAGE) throw badInput(file, `is not an RT Structure Set (SOP Class ${str(ds, 'SOPClassUID') ? JSON.stringify(str(ds, 'SOPClassUID')) : 'missing'})`)
   const roiFrames = list(ds.StructureSetROISequence)
   const frames = new Set(roiFrames.map((r) => str(r, 'ReferencedFrameOfReferenceUID')).filter((u) => u))
   const frameOfReferenceUid = str(list(ds.ReferencedFrameOfReferenceSequence)[0] ?? {}, 'FrameOfReferenceUID') || [...frames][0] || ''
@@ -100,7 +101,7 @@ function contourOnSlice(points: number[], grid: Grid, file: string, roiName: str
     kMax = Math.max(kMax, k)
   }
   const k = Math.round((kMin + kMax) / 2)
-  if (kMax - kMin > 2 * SLICE_TOLERANCE) throw badInput(file, `ROI "${roiName}" has a contour that is not parallel to the reference slices`)
-  if (Math.abs((kMin + kMax) / 2 - k) > SLICE_TOLERANCE) throw badInput(file, `ROI "${roiName}" has a contour between two reference slices (slice index ${((kMin + kMax) / 2).toFixed(2)})`)
+  if (kMax - kMin > 2 * SLICE_TOLERANCE) throw badInput(file, `ROI ${JSON.stringify(roiName)} has a contour that is not parallel to the reference slices`)
+  if (Math.abs((kMin + kMax) / 2 - k) > SLICE_TOLERANCE) throw badInput(file, `ROI ${JSON.stringify(roiName)} has a contour between two reference slices (slice index ${((kMin + kMax) / 2).toFixed(2)})`)
   return { loop, k }
 }

@@ -97,10 +97,10 @@ function readDataset(file: string): Dataset {
     parsed = dcmjs.data.DicomMessage.readFile(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length))
     ds = dcmjs.data.DicomMetaDictionary.naturalizeDataset(parsed.dict) // throws on some malformed values too
   } catch (e) {
-    throw badInput(file, `is not a readable DICOM file (${(e as Error).message.split(/[\r\n]/)[0]})`)
+    throw badInput(file, `is not a readable DICOM file (${String((e as Error)?.message ?? e).split(/[\r\n]/)[0]})`)
   }
-  const syntax = String(parsed.meta['00020010']?.Value?.[0] ?? '').replace(/\0/g, '').trim()
-  if (str(ds, 'SOPClassUID') !== SEGMENTATION_STORAGE) throw badInput(file, `is not a DICOM Segmentation (SOP Class ${str(ds, 'SOPClassUID') || 'missing'})`)
+  const syntax = String(parsed.meta['00020010']?.Value?.[0] ?? '').replace(/[^0-9.]/g, '') // a UID: a damaged element may swallow more
+  if (str(ds, 'SOPClassUID') !== SEGMENTATION_STORAGE) throw badInput(file, `is not a DICOM Segmentation (SOP Class ${str(ds, 'SOPClassUID') ? JSON.stringify(str(ds, 'SOPClassUID')) : 'missing'})`)
   if (!UNCOMPRESSED_SYNTAXES.has(syntax)) throw badInput(file, `compressed DICOM-SEG (transfer syntax ${syntax}) is not supported; decompress it first (e.g. gdcmconv --raw)`)
   return ds
 }
@@ -141,6 +141,9 @@ function framePixels(bytes: Uint8Array, start: number, count: number, bitsAlloca
   return Int32Array.from(set)
 }
 
+/** More slices than any scan has: 0.2 mm over 2 m. */
+const MAX_SLICES = 10000
+
 /** The grid spanning all frames: their common orientation and pixel spacing, slices along the normal. */
 function frameGrid(file: string, ds: Dataset, frames: Frame[], size: [number, number]): Grid {
   const iop = nums(group(ds, 0, 'PlaneOrientationSequence'), 'ImageOrientationPatient')
@@ -158,6 +161,10 @@ function frameGrid(file: string, ds: Dataset, frames: Frame[], size: [number, nu
   }
   const lowest = frames.reduce((a, b) => (dot(a.position, normal) <= dot(b.position, normal) ? a : b))
   const nz = Math.round((depths[depths.length - 1] - depths[0]) / step) + 1
+  // a damaged header gives axes that cannot be inverted, or a slab of dense masks no scan has
+  const voxelVolume = ps[0] * ps[1] * step * dot(normal, normal)
+  if (!(ps[0] > 0 && ps[1] > 0 && voxelVolume > 1e-12 && voxelVolume < Infinity)) throw badInput(file, `has an unusable plane orientation, pixel spacing or slice step (${ps.join('\\')} mm, step ${step} mm)`)
+  if (!(nz <= MAX_SLICES)) throw badInput(file, `frame positions span ${nz} slices of ${step} mm (more than ${MAX_SLICES})`)
   return { shape: [size[0], size[1], nz], spacing: [ps[1], ps[0], step], origin: [...lowest.position], axes: [row, col, normal] as Axes }
 }
 
