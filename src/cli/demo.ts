@@ -1,6 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join, resolve } from 'node:path'
 import { NodalError } from '../errors.js'
 import { readVolume, writeVolume } from '../io/index.js'
 import { sameGrid } from '../volume/volume.js'
@@ -11,14 +10,15 @@ import { infoCommand } from './info.js'
 import { defineCommand } from './options.js'
 import { phantomCommand } from './phantom.js'
 import { predictCommand } from './predict.js'
+import { PACKAGE_ROOT } from './shipped.js'
 
 /** The samples folder that ships with nodal (see samples/README.md for sources and licences). */
-export const SAMPLES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'samples')
+export const SAMPLES = join(PACKAGE_ROOT, 'samples')
 
 const MARKER = '.nodal-demo'
 
 /** The default multi-stage chest model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
-export const DEMO_MODEL = resolve(SAMPLES, '..', 'models', 'nodes_multi')
+export const DEMO_MODEL = join(PACKAGE_ROOT, 'models', 'nodes_multi')
 
 /** A real chest CT no shipped model trained on (LIDC-IDRI-0314, see samples/README.md). */
 export const DEMO_REAL_CT = join(SAMPLES, 'ct', 'chest_ct_lidc0314_1p8mm.nii.gz')

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { NodalError } from '../errors.js'
 import { Command, summaryOf, usageError } from './command.js'
+import { shippedOr } from './shipped.js'
 
 interface Described {
   /** One or more sentences; wrapped to the help's width ("\n" forces a line break). */
@@ -225,7 +226,8 @@ export function parseCommand<S extends OptionSpecs>(command: string, options: S,
     const list = names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`
     throw usageError(command, `${list} ${names.length === 1 ? 'is' : 'are'} required`)
   }
-  return { values: values as ValuesOf<S>, positionals: parsed.positionals, given: given as Set<keyof S & string> }
+  // positionals are inputs (or an output that does not exist yet, which shippedOr leaves alone)
+  return { values: values as ValuesOf<S>, positionals: parsed.positionals.map(shippedOr), given: given as Set<keyof S & string> }
 }
 
 /** `--offset -5` -> `--offset=-5` for numeric options (parseArgs would read -5 as an option). */
@@ -300,6 +302,7 @@ function convert(command: string, flag: string, spec: Exclude<OptionSpec, Boolea
       return text
     case 'path':
       if (text === '') throw usageError(command, `--${flag} needs a path, got ''`)
+      if (spec.mustExist) text = shippedOr(text)
       if (spec.mustExist && !existsSync(text)) throw new NodalError('not-found', `${text}: no such file or folder (--${flag})`)
       return text
     case 'integer':
