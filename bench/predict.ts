@@ -9,8 +9,7 @@
  * Without --input the phantom is made once (nodal phantom --size 512,512,300 --spacing 0.7,0.7,1.5) under
  * .bench/ and reused.
  */
-import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { availableParallelism, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -21,6 +20,7 @@ import { loadModel } from '../src/infer/predict.js'
 import { readVolume } from '../src/io/index.js'
 import type { UNetConfig } from '../src/models/index.js'
 import { manualSeed, nn, setNumThreads } from '../src/torch/index.js'
+import { benchmarkCt } from './benchmark-ct.js'
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -31,16 +31,6 @@ const root = fileURLToPath(new URL('../../', import.meta.url))
 const threads = Number(arg('threads', String(availableParallelism())))
 const modelDir = arg('model', join(root, 'models/ct_nodes'))
 
-function phantomInput(): string {
-  const dir = join(root, '.bench/predict_512')
-  const file = join(dir, 'imagesTr/chest_000_0000.nii.gz')
-  if (!existsSync(file)) {
-    console.error('making the 512x512x300 phantom once (.bench/predict_512)...')
-    execFileSync(process.execPath, [join(root, 'dist/src/cli/main.js'), 'phantom', '--site', 'chest', '--cases', '1', '--seed', '2024',
-      '--size', '512,512,300', '--spacing', '0.7,0.7,1.5', '--out', dir], { stdio: 'inherit' })
-  }
-  return file
-}
 
 /** Multiply-adds x 2 of every convolution of the U-Net's inference graph on one patch. */
 export function unetFlops(c: UNetConfig, patch: number[]): number {
@@ -88,7 +78,7 @@ async function convCeiling(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const input = arg('input', '') || phantomInput()
+  const input = arg('input', '') || benchmarkCt(root)
   const load = loadavg()[0]!
   const t0 = performance.now()
   const model = await loadModel(modelDir, { threads })

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 need_debs=()
 # Debian packages: the training engine (libtorch), the reference tools that tests use as judges.
-for pkg in libtorch-dev python3-torch plastimatch dicom3tools dcmtk libgdcm-tools python3-numpy python3-scipy python3-nibabel python3-pydicom; do
+for pkg in libtorch-dev python3-torch plastimatch dicom3tools dcmtk libgdcm-tools python3-numpy python3-scipy python3-nibabel python3-pydicom chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$pkg")
 done
 if [ ${#need_debs[@]} -gt 0 ]; then
@@ -34,5 +34,5 @@ if [ ! -f "$addon" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${LIBTORCH_DIR:-debi
 fi
 
 echo "setup: compiling TypeScript"
-npx tsc -p tsconfig.json
+npm run build --silent
 chmod +x dist/src/cli/main.js

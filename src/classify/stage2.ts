@@ -3,10 +3,9 @@
  * the code training used), run through the bundle's node classifier (ONNX Runtime, batched) and given
  * P(not a node), P(benign), P(malignant) and a class-activation map of the decision.
  */
-import { join } from 'node:path'
-import { CLASSIFIER_CLASSES, type ClassifierSpec } from '../bundle/index.js'
+import { CLASSIFIER_CLASSES, type ClassifierSpec } from '../bundle/schema.js'
 import { NodalError } from '../errors.js'
-import { OnnxModel } from '../infer/onnx-session.js'
+import type { OnnxModelBase } from '../infer/onnx-model.js'
 import type { Grid } from '../volume/volume.js'
 import { camOnPatch } from './cam.js'
 import { type CandidateRegion, type CandidateScan, extractPatch, measureCandidate, measuredVector, patchGrid } from './candidate.js'
@@ -22,11 +21,12 @@ export interface NodeVerdict {
 const BATCH = 16
 
 export class NodeClassifierRunner {
-  private constructor(readonly spec: ClassifierSpec, private readonly session: OnnxModel) {}
+  private constructor(readonly spec: ClassifierSpec, private readonly session: OnnxModelBase) {}
 
-  static async load(dir: string, spec: ClassifierSpec, threads?: number): Promise<NodeClassifierRunner> {
+  /** The classifier of `spec`, its ONNX file (spec.onnx, in the bundle `dir`) opened by `open`. */
+  static async load(dir: string, spec: ClassifierSpec, open: (file: string) => Promise<OnnxModelBase>): Promise<NodeClassifierRunner> {
     if (spec.classes.join() !== CLASSIFIER_CLASSES.join()) throw new NodalError('bad-model', `${dir}: classifier ${spec.name} has classes ${spec.classes.join(', ')}; this nodal reads ${CLASSIFIER_CLASSES.join(', ')}`)
-    return new NodeClassifierRunner(spec, await OnnxModel.load(join(dir, spec.onnx), { threads }))
+    return new NodeClassifierRunner(spec, await open(spec.onnx))
   }
 
   async classify(scan: CandidateScan, regions: CandidateRegion[]): Promise<NodeVerdict[]> {

@@ -30,6 +30,7 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'plan', summary: 'self-configure training for a dataset and a time budget: plans.json and a preprocessed cache', load: async () => (await import('./plan.js')).planCommand },
   { name: 'train', summary: 'train a segmentation network from a plan into a model bundle (ONNX, weights, card)', load: async () => (await import('./train.js')).trainCommand },
   { name: 'predict', summary: 'find and outline nodes in a scan with a model bundle: labels, nodes with measurements, RTSTRUCT/SEG, report', load: async () => (await import('./predict.js')).predictCommand },
+  { name: 'view', summary: 'review nodes in the web browser: Niivue views, node table, accept/reject/edit, save, RTSTRUCT/SEG, in-browser inference', load: async () => (await import('./view.js')).viewCommand },
   { name: 'demo', summary: 'run the main job on built-in data: a synthetic chest CT in, the shipped model finds the nodes, RTSTRUCT/SEG out, metrics', load: async () => (await import('./demo.js')).demoCommand },
   { name: 'phantom', summary: 'make synthetic scans with benign and malignant lymph nodes (nnU-Net v2 dataset), or insert nodes into a real CT', load: async () => (await import('./phantom.js')).phantomCommand },
   { name: 'bench', summary: 'time a training step through nodal vs Python PyTorch on the same libtorch', load: async () => (await import('./bench.js')).benchCommand },

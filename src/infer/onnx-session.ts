@@ -1,81 +1,69 @@
 /**
- * ONNX Runtime (Node) behind the sliding-window predictor: load a nodal ONNX export once, then hand out
- * PatchPredictors that reuse the same session. The browser viewer does the same with onnxruntime-web; only
- * this file depends on onnxruntime-node.
+ * ONNX Runtime behind the sliding-window predictor: load a nodal ONNX export once, then hand out
+ * PatchPredictors that reuse the same session. Only this file loads a runtime.
+ *
+ * The runtime is onnxruntime-node (native, fastest) where it is installed, else onnxruntime-web's
+ * WebAssembly build, which runs in Node too. onnxruntime-node is an optional dependency because its
+ * install step downloads CUDA files from nuget.org: where that host cannot be reached, npm drops the
+ * package and nodal still predicts, on WebAssembly. NODAL_ONNX_RUNTIME=web forces the WebAssembly one.
  */
+import { readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
-import * as ort from 'onnxruntime-node'
 import { NodalError } from '../errors.js'
-import type { PatchPredictor } from './sliding-window.js'
+import { OnnxModelBase, type OrtModule } from './onnx-model.js'
+
+export { OnnxModelBase } from './onnx-model.js'
+
+type RuntimeName = 'onnxruntime-node' | 'onnxruntime-web'
+interface Runtime { ort: OrtModule; name: RuntimeName }
+
+const runtimes = new Map<string, Promise<Runtime>>()
+
+/**
+ * The ONNX Runtime nodal runs on: `wanted` 'node' or 'web', or by default (NODAL_ONNX_RUNTIME unset)
+ * onnxruntime-node, falling back to onnxruntime-web (WebAssembly) where the native one is missing.
+ */
+export function onnxRuntime(wanted: string | undefined = process.env.NODAL_ONNX_RUNTIME): Promise<Runtime> {
+  const key = wanted ?? 'auto'
+  if (!runtimes.has(key)) runtimes.set(key, loadRuntime(wanted))
+  return runtimes.get(key)!
+}
+
+async function loadRuntime(wanted: string | undefined): Promise<Runtime> {
+  if (wanted !== undefined && wanted !== 'node' && wanted !== 'web') throw new NodalError('bad-argument', `ONNX runtime "${wanted}": use node or web (NODAL_ONNX_RUNTIME)`)
+  if (wanted !== 'web') {
+    try {
+      return { ort: (await import('onnxruntime-node')) as unknown as OrtModule, name: 'onnxruntime-node' }
+    } catch (error) {
+      if (wanted === 'node') throw new NodalError('missing-dependency', `onnxruntime-node cannot be loaded (${(error as Error).message.split('\n')[0]})`)
+      process.stderr.write('nodal: onnxruntime-node is not installed; running the model on onnxruntime-web (WebAssembly, slower)\n')
+    }
+  }
+  try {
+    return { ort: (await import('onnxruntime-web')) as unknown as OrtModule, name: 'onnxruntime-web' }
+  } catch (error) {
+    throw new NodalError('missing-dependency', `neither onnxruntime-node nor onnxruntime-web can be loaded (${(error as Error).message.split('\n')[0]}); reinstall nodal`)
+  }
+}
 
 export interface OnnxSessionOptions {
   /** Intra-op threads; default os.availableParallelism(). */
   threads?: number
+  /** 'node' or 'web'; default NODAL_ONNX_RUNTIME, else onnxruntime-node with onnxruntime-web as fallback. */
+  runtime?: 'node' | 'web'
 }
 
-export class OnnxModel {
-  private released = false
-
-  private constructor(
-    private readonly session: ort.InferenceSession,
-    readonly inputName: string,
-    readonly outputName: string,
-  ) {}
-
+/** OnnxModelBase opened from a file or bytes in the runtime onnxRuntime() picks (Node). */
+export class OnnxModel extends OnnxModelBase {
   /** Opens an ONNX model from a file path or from its bytes (e.g. exportOnnx's result). */
   static async load(pathOrBytes: string | Uint8Array, options: OnnxSessionOptions = {}): Promise<OnnxModel> {
     const threads = options.threads ?? availableParallelism()
     if (!(Number.isInteger(threads) && threads >= 1)) throw new NodalError('bad-argument', `ONNX Runtime threads ${threads} must be a positive integer`)
-    const sessionOptions: ort.InferenceSession.SessionOptions = {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-    }
+    const { ort, name } = await onnxRuntime(options.runtime ?? process.env.NODAL_ONNX_RUNTIME)
+    // the WebAssembly build takes its threads from env, and only bytes (it has no file system of its own)
+    if (name === 'onnxruntime-web') ort.env.wasm.numThreads = threads
     const what = typeof pathOrBytes === 'string' ? pathOrBytes : `an ONNX model (${pathOrBytes.length} bytes)`
-    let session: ort.InferenceSession
-    try {
-      session = typeof pathOrBytes === 'string'
-        ? await ort.InferenceSession.create(pathOrBytes, sessionOptions)
-        : await ort.InferenceSession.create(pathOrBytes, sessionOptions)
-    } catch (error) {
-      throw new NodalError('bad-model', `${what}: ONNX Runtime cannot load it (${(error as Error).message})`)
-    }
-    const inputName = session.inputNames[0]
-    const outputName = session.outputNames[0]
-    if (inputName === undefined || outputName === undefined) {
-      await session.release()
-      throw new NodalError('bad-model', `${what}: the model has no input or no output`)
-    }
-    return new OnnxModel(session, inputName, outputName)
-  }
-
-  /** A PatchPredictor for patches [B, channels, ...patch]; returns the model's logits [B, K, ...patch]. */
-  predictor(patch: [number, number, number], channels: number): PatchPredictor {
-    const patchValues = channels * patch[0] * patch[1] * patch[2]
-    return async (batch, batchSize) => {
-      if (this.released) throw new NodalError('released', 'the ONNX model was released')
-      if (batch.length !== batchSize * patchValues) {
-        throw new NodalError('bad-argument', `ONNX predictor: ${batch.length} values for ${batchSize} patches of ${channels}×${patch.join('×')}`)
-      }
-      const input = new ort.Tensor('float32', batch, [batchSize, channels, ...patch])
-      const outputs = await this.session.run({ [this.inputName]: input })
-      const output = outputs[this.outputName]
-      if (!output || output.type !== 'float32') throw new NodalError('bad-model', `ONNX predictor: output '${this.outputName}' is missing or not float32`)
-      return output.data as Float32Array
-    }
-  }
-
-  /** One run with named float32 inputs; returns every output by name. */
-  async run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<Record<string, { data: Float32Array; dims: readonly number[] }>> {
-    if (this.released) throw new NodalError('released', 'the ONNX model was released')
-    const inputs = Object.fromEntries(Object.entries(feeds).map(([name, f]) => [name, new ort.Tensor('float32', f.data, f.dims)]))
-    const outputs = await this.session.run(inputs)
-    return Object.fromEntries(Object.entries(outputs).map(([name, t]) => [name, { data: t.data as Float32Array, dims: t.dims }]))
-  }
-
-  async release(): Promise<void> {
-    if (this.released) return
-    this.released = true
-    await this.session.release()
+    const model = typeof pathOrBytes === 'string' && name === 'onnxruntime-web' ? new Uint8Array(readFileSync(pathOrBytes)) : pathOrBytes
+    return OnnxModel.create(ort, model, { threads, what })
   }
 }
