@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need_debs=()
-# Debian packages: the training engine (libtorch), the reference tools that tests use as judges.
+# Debian packages: the training engine (libtorch), the reference tools that tests use as judges, chromium for the viewer tests.
 for pkg in libtorch-dev python3-torch plastimatch dicom3tools dcmtk libgdcm-tools python3-numpy python3-scipy python3-nibabel python3-pydicom chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_debs+=("$pkg")
 done
