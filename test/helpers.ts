@@ -46,3 +46,11 @@ export function runCli(args: string[], opts: { cwd?: string } = {}) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: opts.cwd ?? REPO })
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
+
+/** Largest |a[i] - b[i]| of two arrays of one length (a length mismatch fails the test). */
+export function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`arrays of ${a.length} and ${b.length} values`)
+  let max = 0
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!))
+  return max
+}

@@ -10,15 +10,12 @@ import { infoCommand } from './info.js'
 import { defineCommand } from './options.js'
 import { phantomCommand } from './phantom.js'
 import { predictCommand } from './predict.js'
-import { PACKAGE_ROOT } from './shipped.js'
+import { PACKAGE_ROOT, SHIPPED_MODEL } from './shipped.js'
 
 /** The samples folder that ships with nodal (see samples/README.md for sources and licences). */
 export const SAMPLES = join(PACKAGE_ROOT, 'samples')
 
 const MARKER = '.nodal-demo'
-
-/** The default multi-stage chest model shipped in models/ (trained by nodal on synthetic data; see its card.md). */
-export const DEMO_MODEL = join(PACKAGE_ROOT, 'models', 'nodes_multi')
 
 /** A real chest CT no shipped model trained on (LIDC-IDRI-0314, see samples/README.md). */
 export const DEMO_REAL_CT = join(SAMPLES, 'ct', 'chest_ct_lidc0314_1p8mm.nii.gz')
@@ -50,14 +47,14 @@ The shipped models learned from synthetic data only: not for clinical use.`,
     const dicom = join(out, 'dicom', 'ct')
     await step('its CT as a DICOM series', convertCommand, [join(data, 'imagesTr', 'chest_000_0000.nii.gz'), dicom, '--to', 'dicom'])
     const pred = join(out, 'pred')
-    await step('the shipped model finds the nodes and classifies each with PET/CT', predictCommand, [dicom, '--pet', join(data, 'petTr', 'chest_000.nii.gz'), '--model', DEMO_MODEL, '--out', pred])
+    await step('the shipped model finds the nodes and classifies each with PET/CT', predictCommand, [dicom, '--pet', join(data, 'petTr', 'chest_000.nii.gz'), '--model', SHIPPED_MODEL, '--out', pred])
     await step('the model\'s nodes vs the ground truth', evaluateCommand, ['--pred', join(pred, 'ct'), '--gt', join(data, 'labelsTr', 'chest_000.nii.gz'), '--gt-instances', join(data, 'instancesTr'), '--labels', '1,2', '--out', join(out, 'eval', 'phantom'), '--images', join(data, 'imagesTr')])
     await step('the predicted DICOM-SEG read back', convertCommand, [join(pred, 'ct', 'seg.dcm'), join(out, 'readback', 'ct.nii.gz'), '--reference', dicom])
     await step('DICOM-SEG read back vs the predicted labels', evaluateCommand, ['--pred', join(out, 'readback', 'ct.nii.gz'), '--gt', join(pred, 'ct', 'labels.nii.gz'), '--out', join(out, 'eval', 'seg')])
     const real = join(out, 'real')
     await step('synthetic nodes inserted into a real chest CT no model trained on', phantomCommand, ['--insert-into', DEMO_REAL_CT, '--site', 'chest', '--cases', '1', '--seed', '5', '--out', real, '--preview'])
     const realCase = readdirSync(join(real, 'labelsTr'))[0]!.replace(/\.nii\.gz$/, '')
-    await step('the shipped model on the real CT (CT only)', predictCommand, [join(real, 'imagesTr', `${realCase}_0000.nii.gz`), '--model', DEMO_MODEL, '--out', join(out, 'pred-real')])
+    await step('the shipped model on the real CT (CT only)', predictCommand, [join(real, 'imagesTr', `${realCase}_0000.nii.gz`), '--model', SHIPPED_MODEL, '--out', join(out, 'pred-real')])
     await step('the model\'s nodes vs the inserted nodes', evaluateCommand, ['--pred', join(out, 'pred-real', realCase), '--gt', join(real, 'labelsTr', `${realCase}.nii.gz`), '--gt-instances', join(real, 'instancesTr'), '--labels', '1,2', '--out', join(out, 'eval', 'real'), '--images', join(real, 'imagesTr')])
     console.log(`\ndemo finished; outputs in ${out} (open pred/ct/report.html, eval/phantom/report.html, pred-real/${realCase}/report.html, real/preview/)`)
     return 0

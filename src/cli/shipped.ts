@@ -10,6 +10,9 @@ import { fileURLToPath } from 'node:url'
 /** The package's root folder (dist/src/cli/ -> three up). */
 export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
 
+/** The shipped multi-stage bundle (trained by nodal on synthetic data; see its card.md): demo's and view's default. */
+export const SHIPPED_MODEL = join(PACKAGE_ROOT, 'models', 'nodes_multi')
+
 /**
  * An input path as given, or, when nothing exists there and it names a file of the shipped samples/ or
  * models/ (e.g. `samples/ct/chest_ct_lidc0314_1p8mm.nii.gz` run from another folder), the shipped one,

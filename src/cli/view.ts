@@ -1,17 +1,14 @@
 import { existsSync } from 'node:fs'
 import { spawn, spawnSync } from 'node:child_process'
-import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { resolve } from 'node:path'
 import { NodalError } from '../errors.js'
 import { APP_DIR, createViewServer, DEFAULT_MAX_UPLOAD, isLoopback } from '../view/server.js'
 import { openSession } from '../view/session.js'
 import { onInterrupt } from './interrupt.js'
 import { defineCommand } from './options.js'
+import { PACKAGE_ROOT, SHIPPED_MODEL } from './shipped.js'
 
-const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
-/** The shipped multi-stage bundle (as nodal demo uses it). */
-const SHIPPED_MODEL = resolve(PACKAGE_ROOT, 'models', 'nodes_multi')
-/** Bundles the page (esbuild, a development dependency): `npm run build` runs it; scripts/setup.sh compiles with tsc only. */
+/** Bundles the page (esbuild, a development dependency); `npm run build` (setup.sh, prepack) runs it. */
 const BUILD_VIEWER = resolve(PACKAGE_ROOT, 'scripts', 'build-viewer.mjs')
 
 export const viewCommand = defineCommand({
@@ -82,7 +79,7 @@ serves the files it was started with and nothing else. Ctrl-C stops it.`,
   },
 })
 
-/** In a checkout where only tsc ran, bundles the page once (a few seconds); an installed package ships it built. */
+/** Where only tsc ran (not `npm run build`), bundles the page once (a few seconds); an installed package ships it built. */
 function ensurePageBuilt(): void {
   if (existsSync(resolve(APP_DIR, 'app.js')) && existsSync(resolve(APP_DIR, 'worker.js'))) return
   if (!existsSync(BUILD_VIEWER)) throw new NodalError('missing-build', `view: the page is not built (${APP_DIR}); reinstall nodal`)

@@ -129,14 +129,28 @@ function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: 
   return acc
 }
 
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
+
+/**
+ * Volume, RECIST axes, centre and box (voxels and LPS mm) of node `id` of an instance map whose voxels
+ * lie in [lo, hi], rounded as nodes.json gives them. Measured on a crop with one voxel of margin:
+ * measureNode scans only what it is given.
+ */
+export function nodeGeometry(instances: Volume, id: number, lo: Vec3, hi: Vec3): Pick<PredictedNode, 'volume_ml' | 'short_axis_mm' | 'long_axis_mm' | 'centre_mm' | 'bbox_voxels' | 'bbox_mm'> {
+  const m = measureNode(cropOrPad(instances, lo.map((v) => v - 1) as Vec3, hi.map((v, d) => v - lo[d]! + 3) as Vec3), id)!
+  return {
+    volume_ml: round(m.volume_ml, 4),
+    short_axis_mm: round(m.short_axis_mm),
+    long_axis_mm: round(m.long_axis_mm),
+    centre_mm: m.centre_mm.map((x) => round(x)) as Vec3,
+    bbox_voxels: [[...lo], [...hi]],
+    bbox_mm: [indexToWorld(instances, lo).map((x) => round(x)) as Vec3, indexToWorld(instances, hi).map((x) => round(x)) as Vec3],
+  }
+}
+
 function describe(id: number, a: Accumulator, instances: Volume, o: NodeOptions): PredictedNode {
   let classIndex = 1
   for (let k = 1; k < a.classVotes.length; k++) if (a.classVotes[k]! > a.classVotes[classIndex]!) classIndex = k
-  // measure on a crop around the node (one voxel of margin): measureNode scans only what it is given
-  const start = a.lo.map((v) => v - 1) as Vec3
-  const shape = a.hi.map((v, d) => v - a.lo[d]! + 3) as Vec3
-  const m = measureNode(cropOrPad(instances, start, shape), id)!
-  const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
   return {
     id,
     class: o.classes[classIndex]?.name ?? `class_${classIndex}`,
@@ -144,12 +158,7 @@ function describe(id: number, a: Accumulator, instances: Volume, o: NodeOptions)
     score_mean: round(a.probSum / a.voxels, 4),
     score_max: round(a.probMax, 4),
     voxels: a.voxels,
-    volume_ml: round(m.volume_ml, 4),
-    short_axis_mm: round(m.short_axis_mm),
-    long_axis_mm: round(m.long_axis_mm),
-    centre_mm: m.centre_mm.map((x) => round(x)) as Vec3,
-    bbox_voxels: [[...a.lo], [...a.hi]],
-    bbox_mm: [indexToWorld(instances, a.lo).map((x) => round(x)) as Vec3, indexToWorld(instances, a.hi).map((x) => round(x)) as Vec3],
+    ...nodeGeometry(instances, id, a.lo, a.hi),
     mean_hu: o.ct ? round(a.huSum / a.voxels, 1) : null,
     suv_max: o.pet ? round(a.suvMax) : null,
     entropy: round(a.entropySum / a.voxels, 4),

@@ -13,13 +13,12 @@ import { dirname, join } from 'node:path'
 import { userInfo } from 'node:os'
 import { NodalError } from '../errors.js'
 import { classStructureNames } from '../infer/dicom-outputs.js'
+import { nodeGeometry } from '../infer/nodes.js'
 import { encodeNifti } from '../io/nifti.js'
 import { exportLabelVolume } from '../io/rtstruct/export.js'
 import { releaseTemp, trackTemp } from '../io/temp.js'
 import { connectedComponents } from '../volume/components.js'
-import { cropOrPad } from '../volume/crop.js'
-import { measureNode } from '../volume/measure.js'
-import { indexToWorld, type Vec3, Volume } from '../volume/volume.js'
+import { type Vec3, Volume } from '../volume/volume.js'
 import { type ClassInfo, petOnScan, type ViewSession } from './session.js'
 
 /** One node as nodes.json records it (nodal predict's fields, all optional but id and class). */
@@ -84,14 +83,9 @@ export function measureReviewedNode(scan: Volume, instances: Uint16Array, id: nu
     if (k > hi[2]) hi[2] = k
   }
   if (voxels === 0) throw new NodalError('bad-input', `node ${id} has no voxels`)
-  const inst = scan.withData(instances, {})
-  const m = measureNode(cropOrPad(inst, lo.map((x) => x - 1) as Vec3, hi.map((x, d) => x - lo[d]! + 3) as Vec3), id)!
   const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits
   return {
-    voxels, volume_ml: round(m.volume_ml, 4), short_axis_mm: round(m.short_axis_mm), long_axis_mm: round(m.long_axis_mm),
-    centre_mm: m.centre_mm.map((x) => round(x)) as Vec3,
-    bbox_voxels: [[...lo], [...hi]],
-    bbox_mm: [indexToWorld(scan, lo).map((x) => round(x)) as Vec3, indexToWorld(scan, hi).map((x) => round(x)) as Vec3],
+    voxels, ...nodeGeometry(scan.withData(instances, {}), id, lo, hi),
     mean_hu: String(scan.meta.modality ?? 'CT').toUpperCase() === 'CT' ? round(hu / voxels, 1) : null,
     suv_max: petOnScan ? round(suv) : null,
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { OnnxModel, onnxRuntime } from '../../src/infer/onnx-session.js'
-import { REPO } from '../helpers.js'
+import { maxAbsDifference, REPO } from '../helpers.js'
 
 /** A deterministic patch that is not constant (so every filter sees structure). */
 function pattern(n: number, scale: number): Float32Array {
@@ -21,13 +21,6 @@ function maxAbs(a: Float32Array): number {
   return m
 }
 
-function maxDifference(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length)
-  let d = 0
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i]! - b[i]!))
-  return d
-}
-
 test('onnxruntime-web gives the logits onnxruntime-node gives (shipped stage-1 model, one patch)', async () => {
   const patch: [number, number, number] = [48, 56, 56]
   const x = pattern(patch[0] * patch[1] * patch[2], 2)
@@ -40,7 +33,7 @@ test('onnxruntime-web gives the logits onnxruntime-node gives (shipped stage-1 m
   assert.equal(outputs[0]!.length, 2 * patch[0] * patch[1] * patch[2])
   const range = maxAbs(outputs[0]!)
   assert.ok(range > 1, `logits span a real range (${range})`)
-  assert.ok(maxDifference(outputs[0]!, outputs[1]!) < 1e-3 * range, `max difference ${maxDifference(outputs[0]!, outputs[1]!)} of ${range}`)
+  assert.ok(maxAbsDifference(outputs[0]!, outputs[1]!) < 1e-3 * range, `max difference ${maxAbsDifference(outputs[0]!, outputs[1]!)} of ${range}`)
 })
 
 test('onnxruntime-web runs the stage-2 classifier (named inputs, two outputs) as onnxruntime-node does', async () => {
@@ -56,7 +49,7 @@ test('onnxruntime-web runs the stage-2 classifier (named inputs, two outputs) as
     const [a, b] = [outputs[0]![name]!.data, outputs[1]![name]!.data]
     const range = maxAbs(a)
     assert.ok(range > 0, `${name} is not all zero`)
-    assert.ok(maxDifference(a, b) < 1e-3 * range + 1e-5, `${name}: max difference ${maxDifference(a, b)} of ${range}`)
+    assert.ok(maxAbsDifference(a, b) < 1e-3 * range + 1e-5, `${name}: max difference ${maxAbsDifference(a, b)} of ${range}`)
   }
 })
 

@@ -7,7 +7,7 @@ import { exportOnnx } from '../../src/export/index.js'
 import { manualSeed, noGrad, tensor, tidy } from '../../src/torch/index.js'
 import { NodalError } from '../../src/errors.js'
 import { OnnxModel, type PatchPredictor, gaussianImportance, slidingWindow, tileStarts } from '../../src/infer/index.js'
-import { tempDir } from '../helpers.js'
+import { maxAbsDifference, tempDir } from '../helpers.js'
 
 type Vec3 = [number, number, number]
 
@@ -51,13 +51,6 @@ function expectedPointwise(volume: Float32Array, shape: Vec3, channels: number):
     out[n + v] = p1
   }
   return out
-}
-
-function maxDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length)
-  let max = 0
-  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!))
-  return max
 }
 
 test('tileStarts: hand-computed cases', () => {
@@ -140,7 +133,7 @@ test('slidingWindow: a per-voxel predictor is reproduced exactly (no seams), vol
     assert.equal(seen.patches, result.tiles)
     assert.equal(seen.calls, Math.ceil(result.tiles / batchSize))
     assert.equal(progress[progress.length - 1], result.tiles)
-    const d = maxDiff(result.probabilities, expected)
+    const d = maxAbsDifference(result.probabilities, expected)
     assert.ok(d < 1e-6, `overlap ${overlap}: max |diff| ${d}`)
   }
 })
@@ -177,7 +170,7 @@ test('slidingWindow: a volume smaller than the patch is padded (centred, channel
   let min = Infinity
   for (const v of volume) min = Math.min(min, v)
   const result = await slidingWindow(volume, shape, pointwise(1, patch), { patch, channels: 1, classes: 2 })
-  const d = maxDiff(result.probabilities, expectedPointwise(volume, shape, 1))
+  const d = maxAbsDifference(result.probabilities, expectedPointwise(volume, shape, 1))
   assert.ok(d < 1e-6, `max |diff| ${d}`)
   assert.equal(result.tiles, 3) // x: 30 in 16 with overlap 0.5 → [0, 7, 14]
 
@@ -205,7 +198,7 @@ test('slidingWindow: mirror TTA of an equivariant predictor changes nothing and 
   const seen = { patches: 0, calls: 0 }
   const mirrored = await slidingWindow(volume, shape, pointwise(1, patch, seen), { patch, channels: 1, classes: 2, mirrorAxes: [0, 1, 2] })
   assert.equal(seen.patches, 8 * mirrored.tiles)
-  const d = maxDiff(plain.probabilities, mirrored.probabilities)
+  const d = maxAbsDifference(plain.probabilities, mirrored.probabilities)
   assert.ok(d < 1e-6, `max |diff| ${d}`)
   assert.ok(mirrored.disagreement)
   let max = 0
@@ -375,7 +368,7 @@ test('slidingWindow through ONNX Runtime matches libtorch tile by tile (UNet exp
       const fromFile = await OnnxModel.load(path, { threads: 1 })
       const again = await slidingWindow(single, patch, fromFile.predictor(patch, 1), { patch, channels: 1, classes: 2 })
       await fromFile.release()
-      assert.ok(maxDiff(again.probabilities, one.probabilities) < 1e-5)
+      assert.ok(maxAbsDifference(again.probabilities, one.probabilities) < 1e-5)
     } finally {
       dir.cleanup()
     }
