@@ -5,8 +5,8 @@
  *
  * Node ids after review: a voxel keeps the node it belonged to unless that node was rejected; a voxel
  * the reader painted joins the node its 26-connected region mostly holds, or, in a region of new
- * voxels only, a new node (decision "added"). A node whose voxels changed is measured again (volume,
- * RECIST axes, centre, box, mean HU, SUVmax); its model scores are kept as they were.
+ * voxels only, a new node (decision "added"); paint touching only a rejected node is dropped with it.
+ * A node whose voxels changed is measured again (volume, RECIST axes, centre, box, mean HU, SUVmax); its model scores are kept as they were.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -131,21 +131,32 @@ export function applyReview(s: ViewSession, finalLabels: Uint8Array, request: Re
   }
 }
 
-/** Painted voxels (no surviving node) join the node their component mostly holds, else a new node; returns the new ids. */
+/**
+ * Painted voxels (no surviving node) join the node their component mostly holds, else a new node; returns
+ * the new ids. A rejected node's voxels count in the components, so paint that touched a node the reader then
+ * rejected (and no surviving node) goes with it rather than coming back as an "added" node.
+ */
 function assignPainted(s: ViewSession, finalLabels: Uint8Array, ids: Uint16Array, rejected: Set<number>): Set<number> {
   let painted = false
   for (let v = 0; v < ids.length; v++) if (finalLabels[v] && !ids[v]) { painted = true; break }
   if (!painted) return new Set()
-  const { labels: comp, count } = connectedComponents(finalLabels, s.scan.shape, 26)
+  const isRejected = (v: number) => s.instances[v] !== 0 && rejected.has(s.instances[v]!)
+  const mask = new Uint8Array(ids.length)
+  for (let v = 0; v < ids.length; v++) if (finalLabels[v] || isRejected(v)) mask[v] = 1
+  const { labels: comp, count } = connectedComponents(mask, s.scan.shape, 26)
   const votes = Array.from({ length: count + 1 }, () => new Map<number, number>())
-  for (let v = 0; v < ids.length; v++) if (ids[v]) votes[comp[v]!]!.set(ids[v]!, (votes[comp[v]!]!.get(ids[v]!) ?? 0) + 1)
+  const touchesRejected = new Uint8Array(count + 1)
+  for (let v = 0; v < ids.length; v++) {
+    if (ids[v]) votes[comp[v]!]!.set(ids[v]!, (votes[comp[v]!]!.get(ids[v]!) ?? 0) + 1)
+    else if (isRejected(v)) touchesRejected[comp[v]!] = 1
+  }
   let next = Math.max(0, ...s.nodes.map((n) => n.id), ...rejected) + 1
-  const owner = new Int32Array(count + 1)
+  const owner = new Int32Array(count + 1) // 0: the painted voxels are dropped with a rejected node
   const added = new Set<number>()
   for (let c = 1; c <= count; c++) {
     const best = [...votes[c]!].sort((a, b) => b[1] - a[1])[0]
-    owner[c] = best ? best[0] : next++
-    if (!best) added.add(owner[c]!)
+    if (best) owner[c] = best[0]
+    else if (!touchesRejected[c]) added.add(owner[c] = next++)
   }
   for (let v = 0; v < ids.length; v++) if (finalLabels[v] && !ids[v]) ids[v] = owner[comp[v]!]!
   return added

@@ -82,6 +82,23 @@ test('a review: rejected nodes leave the labels, a class change relabels, painte
   }
 })
 
+test('voxels painted onto a node that the reader then rejects go with it; paint elsewhere still makes a new node', () => {
+  const s = session('/tmp/unused')
+  const final = s.labels.slice()
+  const [nx, ny] = SHAPE
+  const at = (i: number, j: number, k: number) => i + nx * (j + ny * k)
+  // node 2 (ball at 28,12,6 r 4) grows by a column reaching out of it, then is rejected: the page clears its own voxels only
+  for (let i = 28; i <= 34; i++) final[at(i, 12, 6)] = 1
+  for (let v = 0; v < final.length; v++) if (s.instances[v] === 2) final[v] = 0
+  // and a separate blob far from every node
+  for (let i = 30; i < 33; i++) for (let j = 28; j < 31; j++) final[at(i, j, 2)] = 1
+  const r = applyReview(s, final, { decisions: { 2: { decision: 'rejected' } } }, 'tester', '2026-01-01T00:00:00.000Z')
+  assert.deepEqual(r.nodes.map((n) => [n.id, n.review!.decision]), [[1, 'unreviewed'], [3, 'unreviewed'], [4, 'added']])
+  for (let i = 28; i <= 34; i++) assert.equal(r.labels.data[at(i, 12, 6)], 0, `painted voxel ${i},12,6 left with node 2`)
+  assert.equal(r.instances.data[at(31, 29, 2)], 4)
+  assert.deepEqual(r.rejected.map((n) => n.id), [2])
+})
+
 test('without nodes.json, each connected component of the labels is a measured node', () => {
   const { scan, labels } = scene()
   const s = emptySession('case', scan, '/tmp/unused')
