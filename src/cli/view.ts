@@ -22,8 +22,8 @@ nodes.json (each node with a "review" field: reviewer, time, decision) go to --o
 seg.dcm when the scan is a DICOM folder. The model runs in the page (onnxruntime-web, in a worker) or
 in this process ("run on server"), with the same pre- and postprocessing as nodal predict.
 <scan> is anything nodal reads (NIfTI, NRRD, MHA, a DICOM folder); without it the page opens empty and
-takes a dropped NIfTI file or DICOM folder. The server listens on 127.0.0.1 only, unless --host; it
-serves the files it was started with and nothing else. Ctrl-C stops it.`,
+takes a NIfTI file or DICOM folder, dropped or chosen with Open. The server listens on 127.0.0.1 only,
+unless --host; it serves the files it was started with and nothing else. Ctrl-C stops it.`,
   positionals: { name: 'scan or DICOM folder', min: 0, max: 1 },
   options: {
     labels: { type: 'path', placeholder: 'FILE', mustExist: true, help: 'label map to review (e.g. nodal predict\'s labels.nii.gz; its instances.nii.gz is used when beside it)' },
@@ -43,7 +43,7 @@ serves the files it was started with and nothing else. Ctrl-C stops it.`,
     'nodal predict samples/dicom/ct-3slice --model models/nodes_multi --out pred/',
     'nodal view samples/dicom/ct-3slice --labels pred/ct-3slice/labels.nii.gz --nodes pred/ct-3slice/nodes.json',
     'nodal view ct.nii.gz --pet pet.nii.gz --labels labels.nii.gz --nodes nodes.json --out reviewed/ --reviewer "Dr A"',
-    'nodal view --port 9000        # empty page: drop a NIfTI file or a DICOM folder on it',
+    'nodal view --port 9000        # empty page: drop a NIfTI file or a DICOM folder on it, or use Open',
   ],
   async run({ values, positionals: [scan] }) {
     if (!scan && (values.labels || values.nodes || values.pet)) throw new NodalError('usage', 'view: --labels, --nodes and --pet go with a scan (see nodal view --help)')
@@ -63,7 +63,7 @@ serves the files it was started with and nothing else. Ctrl-C stops it.`,
       throw e
     }
     const interrupted = onInterrupt()
-    console.log(`nodal view: ${session ? `${session.name} (${session.nodes.length} node(s))` : 'no scan yet (drop one on the page)'} at ${url}`)
+    console.log(`nodal view: ${session ? `${session.name} (${session.nodes.length} node(s))` : 'no scan yet (drop one on the page, or use Open)'} at ${url}`)
     if (!isLoopback(values.host)) console.log(`nodal view: warning: listening on ${values.host}; other machines can read this scan`)
     if (session) console.log(`nodal view: Save writes to ${session.out}`)
     console.log('nodal view: Ctrl-C stops')

@@ -136,7 +136,7 @@ export function createViewServer(o: ViewServerOptions): ViewServer {
     return reply.type(CONTENT_TYPES[ext] ?? 'application/octet-stream').send(readFileSync(path))
   }
   const needSession = (): ViewSession => {
-    if (!state.session) throw new NodalError('no-scan', 'no scan is open: drop a NIfTI file or a DICOM folder on the page')
+    if (!state.session) throw new NodalError('no-scan', 'no scan is open: drop a NIfTI file or a DICOM folder on the page, or use Open')
     return state.session
   }
   const cached = (key: string, make: () => Buffer): Buffer => {

@@ -4,21 +4,26 @@
  * is predicted by `nodal predict`, opened with its labels and nodes.json, and the page is checked:
  * the overlay is drawn where the labels are, a table row moves the crosshair to its node, a rejected
  * node is gone from the saved labels, and the model run in the page equals `nodal predict`'s result.
+ * Opening data: a dropped NIfTI file, and a real 3-slice CT DICOM folder (samples/dicom/ct-3slice) both
+ * through the page's "DICOM folder…" input and through a dropped folder's entry walk.
  * Skipped when /usr/bin/chromium is missing (scripts/setup.sh installs it).
  */
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { basename, join } from 'node:path'
 import { PNG } from 'pngjs'
 import type { Browser, Page } from 'playwright-core'
 import { readVolume, writeVolume } from '../../src/io/index.js'
+import { rasterizeRoi, readRtstruct } from '../../src/io/rtstruct/read.js'
+import { readSeg, segmentOnGrid } from '../../src/io/seg/read.js'
 import { cropOrPad } from '../../src/volume/crop.js'
 import { createViewServer, type ViewServer } from '../../src/view/server.js'
 import { openSession } from '../../src/view/session.js'
 import type { Vec3, Volume } from '../../src/volume/volume.js'
 import { CLI, REPO, tempDir } from '../helpers.js'
+import { dice } from '../rtstruct/scene.js'
 
 export const CHROMIUM = '/usr/bin/chromium'
 /** Headless chromium has no GPU: WebGL2 on SwiftShader. */
@@ -303,5 +308,144 @@ test('a NIfTI file dropped on the page is shown and uploaded; its review is save
   const saved = await readVolume(join(tmp.path, 'dropped-reviewed', 'labels.nii.gz'))
   assert.deepEqual(saved.shape, server.session!.scan.shape)
   assert.ok(Array.from(saved.data).every((x) => x === 0))
+  await p.close()
+})
+
+const DICOM_DIR = join(REPO, 'samples', 'dicom', 'ct-3slice')
+
+/** Waits until the page shows `name`'s case (loadSession's status) or an error; returns the status. */
+async function waitForCase(p: Page, name: string): Promise<string> {
+  await p.waitForFunction((name) => {
+    const el = document.querySelector('#status')!
+    return el.textContent!.startsWith(`${name}: `) || el.classList.contains('error')
+  }, name, { timeout: 60_000 })
+  return (await p.evaluate(() => document.querySelector('#status')!.textContent))!
+}
+
+/** The scan as the page holds it (Niivue's first volume): its dims and a checksum of its voxels in file order. */
+async function pageScan(p: Page): Promise<{ volumes: number; dims: number[]; sum: number; weighted: number }> {
+  return p.evaluate(() => {
+    const nv = (window as any).nodalView.nv
+    let sum = 0, weighted = 0
+    nv.back.img.forEach((x: number, i: number) => { sum += x; weighted += x * ((i % 997) + 1) })
+    return { volumes: nv.volumes.length, dims: Array.from(nv.back.hdr.dims as number[]).slice(1, 4), sum, weighted }
+  })
+}
+
+function checksum(data: ArrayLike<number>): { sum: number; weighted: number } {
+  let sum = 0, weighted = 0
+  for (let i = 0; i < data.length; i++) { sum += data[i]!; weighted += data[i]! * ((i % 997) + 1) }
+  return { sum, weighted }
+}
+
+test('a DICOM folder chosen with "DICOM folder…" is uploaded, read by nodal and shown; its review is saved with RTSTRUCT and DICOM-SEG', { skip, timeout: 180_000 }, async () => {
+  const want = await readVolume(DICOM_DIR)
+  assert.equal(want.shape[2], 3, 'the sample holds 3 slices')
+  const p = await openPage()
+  assert.equal(await p.locator('#open-folder-input').getAttribute('webkitdirectory'), '')
+  await p.locator('#open-folder-input').setInputFiles(DICOM_DIR)
+  const status = await waitForCase(p, 'ct-3slice')
+  assert.match(status, /^ct-3slice: 0 node\(s\)/)
+  // the server holds the DICOM series as nodal reads it
+  const s = server.session!
+  assert.equal(s.name, 'ct-3slice')
+  assert.ok(s.dicomDir, 'the session keeps the uploaded series (for RTSTRUCT and SEG)')
+  assert.deepEqual(s.scan.shape, want.shape)
+  assert.deepEqual(checksum(s.scan.data), checksum(want.data))
+  // the page shows it: Niivue's volume is that scan, voxel for voxel
+  const shown = await pageScan(p)
+  assert.equal(shown.volumes, 1)
+  assert.deepEqual(shown.dims, want.shape)
+  assert.deepEqual({ sum: shown.sum, weighted: shown.weighted }, checksum(want.data))
+  assert.equal(await p.locator('#case-name').textContent(), 'ct-3slice')
+  assert.equal(await p.evaluate(() => document.body.classList.contains('empty')), false)
+  await p.selectOption('#layout-select', 'axial')
+  const png = PNG.sync.read(await p.locator('#gl').screenshot())
+  const greys = new Set<number>()
+  for (let o = 0; o < png.data.length; o += 4) greys.add((png.data[o]! << 16) | (png.data[o + 1]! << 8) | png.data[o + 2]!)
+  assert.ok(greys.size > 100, `the axial view draws the CT slice (${greys.size} colours on the canvas)`)
+  // a block of voxels painted on all three slices and saved: a new node, written as labels, RTSTRUCT and SEG
+  const painted = await p.evaluate(() => {
+    const v = (window as any).nodalView
+    const dims = v.nv.back.dimsRAS
+    let n = 0
+    for (let z = 0; z < dims[3]; z++) for (let y = 240; y < 260; y++) for (let x = 240; x < 260; x++) { v.nv.drawBitmap[x + dims[1] * (y + dims[2] * z)] = 1; n++ }
+    v.nv.refreshDrawing(true)
+    v.lastSave = undefined
+    return n
+  })
+  assert.equal(painted, 20 * 20 * 3)
+  const inFileOrder: number[] = await p.evaluate(() => Array.from((window as any).nodalView.labelsInFileOrder()))
+  await p.click('#save')
+  await p.waitForFunction(() => (window as any).nodalView.lastSave || document.querySelector('#status')!.classList.contains('error'), null, { timeout: 60_000 })
+  assert.equal(await p.evaluate(() => document.querySelector('#status')!.textContent), 'saved')
+  const out = join(tmp.path, 'ct-3slice-reviewed')
+  const saved = await p.evaluate(() => (window as any).nodalView.lastSave)
+  assert.equal(saved.out, out)
+  assert.deepEqual(saved.files.map((f: string) => basename(f)).sort(), ['instances.nii.gz', 'labels.nii.gz', 'nodes.json', 'rtstruct.dcm', 'seg.dcm'])
+  assert.deepEqual(readdirSync(out).sort(), ['instances.nii.gz', 'labels.nii.gz', 'nodes.json', 'rtstruct.dcm', 'seg.dcm'])
+  const labelsOut = await readVolume(join(out, 'labels.nii.gz'))
+  assert.deepEqual(labelsOut.shape, want.shape)
+  assert.equal(Array.from(labelsOut.data).filter((x) => x === 1).length, painted)
+  assert.deepEqual(Array.from(labelsOut.data), inFileOrder, 'the saved labels are the page\'s drawing')
+  const json = JSON.parse(readFileSync(join(out, 'nodes.json'), 'utf8'))
+  const saidNodes = Object.values(json.instances) as { voxels: number; review: { decision: string } }[]
+  assert.equal(saidNodes.length, 1)
+  assert.equal(saidNodes[0]!.voxels, painted)
+  assert.equal(saidNodes[0]!.review.decision, 'added')
+  const rt = readRtstruct(join(out, 'rtstruct.dcm'))
+  assert.equal(rt.rois.length, 1)
+  const fromRt = rasterizeRoi(rt.rois[0]!, want, 'rtstruct.dcm').mask
+  const seg = readSeg(join(out, 'seg.dcm'))
+  assert.equal(seg.segments.length, 1)
+  const fromSeg = segmentOnGrid(seg, 0, want).data
+  const dRt = dice(fromRt, labelsOut.data), dSeg = dice(fromSeg, labelsOut.data)
+  assert.ok(dRt >= 0.95, `RTSTRUCT on the series vs the saved labels: Dice ${dRt}`)
+  assert.ok(dSeg >= 0.999, `SEG on the series vs the saved labels: Dice ${dSeg}`)
+  console.log(`# DICOM folder input: RTSTRUCT Dice ${dRt.toFixed(4)}, SEG Dice ${dSeg.toFixed(4)} vs the saved labels`)
+  await p.close()
+})
+
+test('a dropped DICOM folder is walked entry by entry (readEntries in batches, a subfolder) and uploaded', { skip, timeout: 120_000 }, async () => {
+  const want = await readVolume(DICOM_DIR)
+  const slices = readdirSync(DICOM_DIR).sort().map((f) => ({ name: f, b64: readFileSync(join(DICOM_DIR, f)).toString('base64') }))
+  assert.equal(slices.length, 3)
+  const p = await openPage()
+  await p.evaluate((slices) => {
+    // A synthetic DragEvent's DataTransfer holds no file-system entries: its items are made to return a
+    // directory entry built here, shaped like Chrome's. Its reader gives two batches, then an empty one
+    // (as Chrome does for big folders); the second batch holds a subfolder with the third slice.
+    const reads: Record<string, number> = {}
+    ;(window as any).entryReads = reads
+    const file = (s: { name: string; b64: string }) => ({
+      isFile: true, isDirectory: false, name: s.name,
+      file: (ok: (f: File) => void) => setTimeout(() => ok(new File([Uint8Array.from(atob(s.b64), (c) => c.charCodeAt(0))], s.name)), 0),
+    })
+    const dir = (name: string, batches: unknown[][]) => ({
+      isFile: false, isDirectory: true, name,
+      createReader: () => {
+        let call = 0
+        return { readEntries: (ok: (e: unknown[]) => void) => { reads[name] = ++call; setTimeout(() => ok(batches[call - 1] ?? []), 0) } }
+      },
+    })
+    const root = dir('dropped-dicom', [[file(slices[0]!), file(slices[1]!)], [dir('sub', [[file(slices[2]!)]])]])
+    DataTransferItem.prototype.webkitGetAsEntry = () => root as unknown as FileSystemEntry
+    const dt = new DataTransfer()
+    dt.items.add(new File([''], 'dropped-dicom'))
+    document.querySelector('#viewer')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }))
+  }, slices)
+  const status = await waitForCase(p, 'dropped-dicom')
+  assert.match(status, /^dropped-dicom: 0 node\(s\)/)
+  const reads = await p.evaluate(() => (window as any).entryReads)
+  assert.deepEqual(reads, { 'dropped-dicom': 3, sub: 2 }, 'each folder is read until its reader gives an empty batch')
+  const s = server.session!
+  assert.equal(s.name, 'dropped-dicom')
+  assert.ok(s.dicomDir)
+  assert.equal(readdirSync(s.dicomDir!).length, 3, 'all three files were uploaded')
+  assert.deepEqual(s.scan.shape, want.shape, 'all three slices make the scan')
+  assert.deepEqual(checksum(s.scan.data), checksum(want.data))
+  const shown = await pageScan(p)
+  assert.deepEqual(shown.dims, want.shape)
+  assert.deepEqual({ sum: shown.sum, weighted: shown.weighted }, checksum(want.data))
   await p.close()
 })

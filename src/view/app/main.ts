@@ -1,7 +1,8 @@
 /**
  * nodal view's page: Niivue (axial, coronal, sagittal, 3D), CT windows, PET fused, the label map as
  * Niivue's drawing layer in nodal's class colours (src/colours.ts), the node table, review (accept,
- * reject, class, brush, undo), save, and inference in a worker or on the server.
+ * reject, class, brush, undo), save, inference in a worker or on the server, and opening a NIfTI file or
+ * a DICOM folder (dropped, or chosen with the Open buttons).
  *
  * Voxel orders: the server sends labels and node ids in the scan file's voxel order; Niivue keeps its
  * drawing in RAS order (its img2RAS permutation). `forEachRasVoxel` walks one in the order of the other.
@@ -91,7 +92,7 @@ async function loadSession(): Promise<void> {
   ;($('#run-server') as HTMLButtonElement).disabled = !s.model
   if (!s.case) {
     document.body.classList.add('empty')
-    status('no scan: drop a NIfTI file or a DICOM folder on the page')
+    status('no scan: drop a NIfTI file or a DICOM folder on the page, or open one')
     return
   }
   document.body.classList.remove('empty')
@@ -392,9 +393,9 @@ async function openDropped(data: DataTransfer): Promise<void> {
   return openDicomFolder(entries)
 }
 
-/** A dropped NIfTI file: shown from its own bytes at once, and uploaded so the server can save and predict. */
+/** A NIfTI file (dropped or chosen): shown from its own bytes at once, and uploaded so the server can save and predict. */
 async function openNifti(file: File): Promise<void> {
-  if (!/\.nii(\.gz)?$/i.test(file.name)) throw new Error(`${file.name}: drop a NIfTI file (.nii, .nii.gz) or a DICOM folder`)
+  if (!/\.nii(\.gz)?$/i.test(file.name)) throw new Error(`${file.name}: not a NIfTI file (.nii, .nii.gz); open a DICOM series as a folder`)
   const bytes = await file.arrayBuffer()
   status(`opening ${file.name}…`)
   await nv.loadFromArrayBuffer(bytes.slice(0), file.name)
@@ -413,14 +414,12 @@ async function openNifti(file: File): Promise<void> {
   status(`${file.name} open`)
 }
 
-/** A dropped DICOM folder: zipped here, read by nodal on the server, shown as the NIfTI it returns. */
+/** A dropped DICOM folder: its entries walked (a directory reader gives its children in batches until an empty one), then uploaded. */
 async function openDicomFolder(entries: FileSystemEntry[]): Promise<void> {
-  const files: Record<string, Uint8Array> = {}
-  let n = 0
+  const files: File[] = []
   const walk = async (entry: FileSystemEntry): Promise<void> => {
     if (entry.isFile) {
-      const f = await new Promise<File>((ok, fail) => (entry as FileSystemFileEntry).file(ok, fail))
-      files[`f${n++}`] = new Uint8Array(await f.arrayBuffer())
+      files.push(await new Promise<File>((ok, fail) => (entry as FileSystemFileEntry).file(ok, fail)))
       return
     }
     const reader = (entry as FileSystemDirectoryEntry).createReader()
@@ -431,10 +430,29 @@ async function openDicomFolder(entries: FileSystemEntry[]): Promise<void> {
     }
   }
   for (const e of entries) await walk(e)
-  status(`uploading ${n} DICOM file(s)…`)
-  const zip = zipSync(files, { level: 0 })
-  await api<Session>('/api/open-dicom', { method: 'POST', headers: { 'content-type': 'application/zip', 'x-file-name': entries[0]!.name }, body: zip })
+  return uploadDicomFiles(files, entries[0]!.name)
+}
+
+/** A DICOM folder's files (dropped or chosen): zipped here, read by nodal on the server, shown as the NIfTI it returns. */
+async function uploadDicomFiles(files: File[], name: string): Promise<void> {
+  if (files.length === 0) throw new Error(`${name || 'the folder'}: no files in it`)
+  const zipped: Record<string, Uint8Array> = {}
+  for (let n = 0; n < files.length; n++) zipped[`f${n}`] = new Uint8Array(await files[n]!.arrayBuffer())
+  status(`uploading ${files.length} DICOM file(s)…`)
+  const zip = zipSync(zipped, { level: 0 })
+  await api<Session>('/api/open-dicom', { method: 'POST', headers: { 'content-type': 'application/zip', 'x-file-name': name }, body: zip })
   await loadSession()
+}
+
+/** The "Open" inputs: a NIfTI file, or a folder (webkitdirectory) read as a DICOM series, as if dropped. */
+async function openChosen(input: HTMLInputElement): Promise<void> {
+  const files = [...(input.files ?? [])]
+  input.value = '' // the same file or folder can be chosen again
+  if (files.length === 0) return
+  if (!input.webkitdirectory) return openNifti(files[0]!)
+  // webkitRelativePath is "<folder>/<path inside it>": the folder's name names the case
+  const name = files[0]!.webkitRelativePath.split('/')[0] || 'dicom'
+  return uploadDicomFiles(files, name)
 }
 
 // ------------------------------------------------------------------ wiring
@@ -467,6 +485,11 @@ function wire(): void {
   $('#save').addEventListener('click', guard(save))
   $('#run-browser').addEventListener('click', guard(runInBrowser))
   $('#run-server').addEventListener('click', guard(runOnServer))
+  for (const [button, input] of [['#open-nifti', '#open-nifti-input'], ['#open-folder', '#open-folder-input']] as const) {
+    const el = $(input) as HTMLInputElement
+    $(button).addEventListener('click', () => el.click())
+    el.addEventListener('change', guard(() => openChosen(el)))
+  }
   const body = $('#node-table tbody')
   body.addEventListener('click', (e) => {
     const id = rowOf(e.target)
