@@ -6,7 +6,9 @@
  *
  *   npm run build && node dist/bench/onnx-runtimes.js [--model models/nodes_multi/fold_all.onnx] [--runs 6]
  *
- * The first run of each session is a warm-up and is not counted.
+ * The first run of each session is a warm-up and is not counted. In Node, onnxruntime-web's threads do not
+ * speed a run up (its 2-thread row is about its 1-thread row); in the cross-origin isolated page they do, so
+ * the 1-thread rows are the like-for-like comparison of the two runtimes' kernels.
  */
 import fs, { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
