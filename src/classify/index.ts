@@ -199,6 +199,6 @@ function stage2Card(json: ModelJson, specs: ClassifierSpec[]): string {
       const t = s.training as { by_label: number[]; cases: number }
       return `| ${s.name} | ${s.patch.channels.join(', ')} | ${s.measured.names.join(', ')} | ${t.by_label.join(' / ')} | ${t.cases} | ${s.validation.cases} | ${f(s.validation.auc_malignant)} | ${f(s.validation.auc_node)} | ${f(s.validation.accuracy)} | ${f(s.reject_below)} (${f(s.validation.node_recall)}) | ${f(s.malignant_above)} (${f(s.validation.malignant_sensitivity)} / ${f(s.validation.benign_specificity)}) |`
     }),
-    '', 'Validation: whole cases held out from stage 2\'s training (never seen by stage 1 either).', '',
+    '', 'Validation: whole cases held out from stage 2\'s training. Stage 1 did not train on them either, but it may have trained on other cases made from the same real scans (nodes inserted with other seeds).', '',
   ].join('\n')
 }
