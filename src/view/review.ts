@@ -4,9 +4,10 @@
  * instances and nodes.json, and writes them, with RTSTRUCT and DICOM-SEG when the scan came from DICOM.
  *
  * Node ids after review: a voxel keeps the node it belonged to unless that node was rejected; a voxel
- * the reader painted joins the node its 26-connected region mostly holds, or, in a region of new
- * voxels only, a new node (decision "added"); paint touching only a rejected node is dropped with it.
- * A node whose voxels changed is measured again (volume, RECIST axes, centre, box, mean HU, SUVmax); its model scores are kept as they were.
+ * the reader painted joins the node it is nearest to through painted voxels (26-connected), or, in a
+ * region of new voxels only, a new node (decision "added"); paint touching only a rejected node is
+ * dropped with it. A node whose voxels changed is measured again (volume, RECIST axes, centre, box,
+ * mean HU, SUVmax); its model scores are kept as they were.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
@@ -132,34 +133,49 @@ export function applyReview(s: ViewSession, finalLabels: Uint8Array, request: Re
 }
 
 /**
- * Painted voxels (no surviving node) join the node their component mostly holds, else a new node; returns
- * the new ids. A rejected node's voxels count in the components, so paint that touched a node the reader then
- * rejected (and no surviving node) goes with it rather than coming back as an "added" node.
+ * Painted voxels (no surviving node) join the nearest surviving node they connect to: one breadth-first
+ * flood through painted voxels from every node at once, so a stroke that bridges two touching nodes is
+ * shared between them by distance. Paint reaching no node becomes a new node per 26-connected region
+ * (returned), except where the region touches a node the reader rejected: that paint goes with it.
  */
 function assignPainted(s: ViewSession, finalLabels: Uint8Array, ids: Uint16Array, rejected: Set<number>): Set<number> {
+  const isPainted = (v: number) => finalLabels[v] !== 0 && ids[v] === 0
   let painted = false
-  for (let v = 0; v < ids.length; v++) if (finalLabels[v] && !ids[v]) { painted = true; break }
+  for (let v = 0; v < ids.length; v++) if (isPainted(v)) { painted = true; break }
   if (!painted) return new Set()
+  floodFromNodes(ids, isPainted, s.scan.shape)
   const isRejected = (v: number) => s.instances[v] !== 0 && rejected.has(s.instances[v]!)
   const mask = new Uint8Array(ids.length)
-  for (let v = 0; v < ids.length; v++) if (finalLabels[v] || isRejected(v)) mask[v] = 1
+  for (let v = 0; v < ids.length; v++) if (isPainted(v) || isRejected(v)) mask[v] = 1
   const { labels: comp, count } = connectedComponents(mask, s.scan.shape, 26)
-  const votes = Array.from({ length: count + 1 }, () => new Map<number, number>())
   const touchesRejected = new Uint8Array(count + 1)
-  for (let v = 0; v < ids.length; v++) {
-    if (ids[v]) votes[comp[v]!]!.set(ids[v]!, (votes[comp[v]!]!.get(ids[v]!) ?? 0) + 1)
-    else if (isRejected(v)) touchesRejected[comp[v]!] = 1
-  }
+  for (let v = 0; v < ids.length; v++) if (isRejected(v)) touchesRejected[comp[v]!] = 1
   let next = Math.max(0, ...s.nodes.map((n) => n.id), ...rejected) + 1
   const owner = new Int32Array(count + 1) // 0: the painted voxels are dropped with a rejected node
   const added = new Set<number>()
-  for (let c = 1; c <= count; c++) {
-    const best = [...votes[c]!].sort((a, b) => b[1] - a[1])[0]
-    if (best) owner[c] = best[0]
-    else if (!touchesRejected[c]) added.add(owner[c] = next++)
-  }
-  for (let v = 0; v < ids.length; v++) if (finalLabels[v] && !ids[v]) ids[v] = owner[comp[v]!]!
+  for (let c = 1; c <= count; c++) if (!touchesRejected[c]) added.add(owner[c] = next++)
+  for (let v = 0; v < ids.length; v++) if (isPainted(v)) ids[v] = owner[comp[v]!]!
   return added
+}
+
+/** Breadth-first from every labelled voxel of `ids` into the voxels `open` accepts, each taking the id it is reached from. */
+function floodFromNodes(ids: Uint16Array, open: (v: number) => boolean, shape: Vec3): void {
+  const [nx, ny, nz] = shape
+  let queue: number[] = []
+  for (let v = 0; v < ids.length; v++) if (ids[v]) queue.push(v)
+  while (queue.length > 0) {
+    const next: number[] = []
+    for (const v of queue) {
+      const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
+        const a = i + di, b = j + dj, c = k + dk
+        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
+        const u = a + nx * (b + ny * c)
+        if (open(u)) { ids[u] = ids[v]!; next.push(u) }
+      }
+    }
+    queue = next
+  }
 }
 
 function changedNodes(before: Uint16Array, after: Uint16Array): Set<number> {

@@ -99,6 +99,21 @@ test('voxels painted onto a node that the reader then rejects go with it; paint 
   assert.deepEqual(r.rejected.map((n) => n.id), [2])
 })
 
+test('a painted stroke that bridges two nodes is shared between them by distance, not given whole to the bigger one', () => {
+  const s = session('/tmp/unused')
+  const final = s.labels.slice()
+  const [nx, ny] = SHAPE
+  const at = (i: number, j: number, k: number) => i + nx * (j + ny * k)
+  // node 1: ball r 5 at (10,10,5); node 2: ball r 4 at (28,12,6) (z spacing 2 mm). A line at j 11, k 5 from i 14 to 25
+  for (let i = 14; i <= 25; i++) final[at(i, 11, 5)] = 1
+  const r = applyReview(s, final, { decisions: {} }, 'tester', '2026-01-01T00:00:00.000Z')
+  assert.deepEqual(r.nodes.map((n) => n.id), [1, 2, 3], 'no new node')
+  assert.equal(r.instances.data[at(16, 11, 5)], 1)
+  assert.equal(r.instances.data[at(23, 11, 5)], 2, 'the end near node 2 joins node 2 although node 1 is bigger')
+  assert.equal(r.nodes[1]!.review!.edited, true)
+  assert.equal(r.nodes[0]!.review!.edited, true)
+})
+
 test('without nodes.json, each connected component of the labels is a measured node', () => {
   const { scan, labels } = scene()
   const s = emptySession('case', scan, '/tmp/unused')
