@@ -14,11 +14,7 @@ import fs, { readFileSync, readdirSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1]! : fallback
-}
+import { arg } from './args.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const modelFile = resolve(arg('model', join(root, 'models/nodes_multi/fold_all.onnx')))

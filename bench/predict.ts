@@ -21,11 +21,7 @@ import { readVolume } from '../src/io/index.js'
 import type { UNetConfig } from '../src/models/index.js'
 import { manualSeed, nn, setNumThreads } from '../src/torch/index.js'
 import { benchmarkCt } from './benchmark-ct.js'
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1]! : fallback
-}
+import { arg } from './args.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const threads = Number(arg('threads', String(availableParallelism())))

@@ -24,11 +24,7 @@ import { readVolume } from '../src/io/index.js'
 import { createViewServer } from '../src/view/server.js'
 import { openSession } from '../src/view/session.js'
 import { benchmarkCt } from './benchmark-ct.js'
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`)
-  return i >= 0 ? process.argv[i + 1]! : fallback
-}
+import { arg } from './args.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const threads = Number(arg('threads', String(availableParallelism())))

@@ -12,6 +12,7 @@ import { NodalError } from '../errors.js'
 import { writeFileAtomic } from '../io/atomic.js'
 import { readVolume } from '../io/index.js'
 import { connectedComponents } from '../volume/components.js'
+import { extendBox } from '../volume/crop.js'
 import { type Vec3, Volume } from '../volume/volume.js'
 import { type CandidateRegion, type CandidateScan, extractPatch, MEASURED_FEATURES, type MeasuredFeature, measureCandidate, type PatchChannel, type PatchSpec } from './candidate.js'
 
@@ -106,13 +107,7 @@ async function truthOf(c: DatasetCase, ds: Dataset): Promise<Truth> {
     const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
     let node = seen.get(id)
     if (!node) seen.set(id, node = { benign: 0, malignant: 0, bbox: [[i, j, k], [i, j, k]] })
-    const [lo, hi] = node.bbox
-    if (i < lo[0]) lo[0] = i
-    if (j < lo[1]) lo[1] = j
-    if (k < lo[2]) lo[2] = k
-    if (i > hi[0]) hi[0] = i
-    if (j > hi[1]) hi[1] = j
-    if (k > hi[2]) hi[2] = k
+    extendBox(node.bbox[0], node.bbox[1], i, j, k)
     if (ds.labels.malignant.includes(labels.data[v]!)) node.malignant++
     else if (ds.labels.foreground.includes(labels.data[v]!)) node.benign++
   }

@@ -1,5 +1,5 @@
 import { connectedComponents } from '../volume/components.js'
-import { cropOrPad } from '../volume/crop.js'
+import { cropOrPad, extendBox } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { Grid, Vec3, Volume } from '../volume/volume.js'
 import { Box, voxelBox } from './boxes.js'
@@ -71,11 +71,7 @@ function describeNodes(ids: Int32Array, grid: Grid, labelData: ArrayLike<number>
         }
         a.voxels++
         a.sum[0] += i; a.sum[1] += j; a.sum[2] += k
-        if (i < a.lo[0]) a.lo[0] = i
-        if (i > a.hi[0]) a.hi[0] = i
-        if (j < a.lo[1]) a.lo[1] = j
-        if (j > a.hi[1]) a.hi[1] = j
-        a.hi[2] = k
+        extendBox(a.lo, a.hi, i, j, k)
         const label = labelData[n]
         a.labelCounts.set(label, (a.labelCounts.get(label) ?? 0) + 1)
       }

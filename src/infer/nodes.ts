@@ -7,7 +7,7 @@
 import type { OutputClass } from '../bundle/index.js'
 import { connectedComponents } from '../volume/components.js'
 import { type SeparateOptions, separateTouching } from './separate.js'
-import { cropOrPad } from '../volume/crop.js'
+import { cropOrPad, extendBox } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { indexToWorld, type Vec3, Volume } from '../volume/volume.js'
 
@@ -111,12 +111,7 @@ function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: 
     const a = acc[c]!
     const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
     a.voxels++
-    if (i < a.lo[0]) a.lo[0] = i
-    if (j < a.lo[1]) a.lo[1] = j
-    if (k < a.lo[2]) a.lo[2] = k
-    if (i > a.hi[0]) a.hi[0] = i
-    if (j > a.hi[1]) a.hi[1] = j
-    if (k > a.hi[2]) a.hi[2] = k
+    extendBox(a.lo, a.hi, i, j, k)
     const p = foreground[v]!
     a.probSum += p
     if (p > a.probMax) a.probMax = p

@@ -11,6 +11,7 @@
  *   - a part under `minVolumeMm3` is never cut off: it rejoins the neighbour it meets highest.
  */
 import { squaredDistanceTransform } from '../eval/edt.js'
+import { extendBox } from '../volume/crop.js'
 import type { Vec3 } from '../volume/volume.js'
 
 export interface SeparateOptions {
@@ -55,9 +56,7 @@ function componentBoxes(ids: Int32Array, count: number, shape: Vec3): (Box | und
     if (c === 0) continue
     const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
     const b = boxes[c] ?? (boxes[c] = { lo: [i, j, k], hi: [i, j, k] })
-    if (i < b.lo[0]) b.lo[0] = i; if (i > b.hi[0]) b.hi[0] = i
-    if (j < b.lo[1]) b.lo[1] = j; if (j > b.hi[1]) b.hi[1] = j
-    if (k < b.lo[2]) b.lo[2] = k; if (k > b.hi[2]) b.hi[2] = k
+    extendBox(b.lo, b.hi, i, j, k)
   }
   return boxes
 }

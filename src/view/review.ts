@@ -19,6 +19,7 @@ import { encodeNifti } from '../io/nifti.js'
 import { exportLabelVolume } from '../io/rtstruct/export.js'
 import { releaseTemp, trackTemp } from '../io/temp.js'
 import { connectedComponents } from '../volume/components.js'
+import { extendBox } from '../volume/crop.js'
 import { type Vec3, Volume } from '../volume/volume.js'
 import { type ClassInfo, petOnScan, type ViewSession } from './session.js'
 
@@ -76,12 +77,7 @@ export function measureReviewedNode(scan: Volume, instances: Uint16Array, id: nu
     voxels++
     hu += scan.data[v]!
     if (petOnScan && petOnScan.data[v]! > suv) suv = petOnScan.data[v]!
-    if (i < lo[0]) lo[0] = i
-    if (j < lo[1]) lo[1] = j
-    if (k < lo[2]) lo[2] = k
-    if (i > hi[0]) hi[0] = i
-    if (j > hi[1]) hi[1] = j
-    if (k > hi[2]) hi[2] = k
+    extendBox(lo, hi, i, j, k)
   }
   if (voxels === 0) throw new NodalError('bad-input', `node ${id} has no voxels`)
   const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits

@@ -32,6 +32,16 @@ export function boundingBox(vol: Volume, pred: (v: number) => boolean = (v) => v
   return boundingBoxWhere(vol.shape, (n) => pred(data[n]))
 }
 
+/** Grows the inclusive box [lo, hi] to hold voxel (i, j, k). */
+export function extendBox(lo: Vec3, hi: Vec3, i: number, j: number, k: number): void {
+  if (i < lo[0]) lo[0] = i
+  if (i > hi[0]) hi[0] = i
+  if (j < lo[1]) lo[1] = j
+  if (j > hi[1]) hi[1] = j
+  if (k < lo[2]) lo[2] = k
+  if (k > hi[2]) hi[2] = k
+}
+
 /** Bounding box [min, max] (inclusive voxel indices) of the flat indices n where `inside(n)` holds, or null. */
 export function boundingBoxWhere(shape: Vec3, inside: (n: number) => boolean): [Vec3, Vec3] | null {
   const [nx, ny, nz] = shape
@@ -40,13 +50,7 @@ export function boundingBoxWhere(shape: Vec3, inside: (n: number) => boolean): [
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
       for (let i = 0; i < nx; i++, n++) {
-        if (!inside(n)) continue
-        if (i < lo[0]) lo[0] = i
-        if (i > hi[0]) hi[0] = i
-        if (j < lo[1]) lo[1] = j
-        if (j > hi[1]) hi[1] = j
-        if (k < lo[2]) lo[2] = k
-        if (k > hi[2]) hi[2] = k
+        if (inside(n)) extendBox(lo, hi, i, j, k)
       }
     }
   }

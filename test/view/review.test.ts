@@ -13,6 +13,8 @@ import { tempDir } from '../helpers.js'
 import { dice } from '../rtstruct/scene.js'
 
 const SHAPE: Vec3 = [40, 36, 12]
+/** Flat index of voxel (i, j, k) on SHAPE. */
+const at = (i: number, j: number, k: number) => i + SHAPE[0] * (j + SHAPE[1] * k)
 
 /** A CT grid with three nodes: 1 malignant ball, 2 benign ball, 3 benign cube; labels hold classes, instances ids. */
 function scene(scan = new Volume(new Int16Array(SHAPE[0] * SHAPE[1] * SHAPE[2]).fill(20), [...SHAPE], [1, 1, 2], [-20, -18, 0], undefined, { modality: 'CT' })) {
@@ -49,8 +51,6 @@ test('a review: rejected nodes leave the labels, a class change relabels, painte
     const s = session(join(tmp.path, 'out'))
     assert.deepEqual(s.nodes.map((n) => [n.id, n.class]), [[1, 'malignant_node'], [2, 'benign_node'], [3, 'benign_node']])
     const final = s.labels.slice()
-    const [nx, ny] = SHAPE
-    const at = (i: number, j: number, k: number) => i + nx * (j + ny * k)
     // node 2 rejected (the page also clears its voxels), node 3 becomes malignant, node 1 grows by a column
     for (let v = 0; v < final.length; v++) if (s.instances[v] === 2) final[v] = 0
     for (let v = 0; v < final.length; v++) if (s.instances[v] === 3) final[v] = 2
@@ -85,8 +85,6 @@ test('a review: rejected nodes leave the labels, a class change relabels, painte
 test('voxels painted onto a node that the reader then rejects go with it; paint elsewhere still makes a new node', () => {
   const s = session('/tmp/unused')
   const final = s.labels.slice()
-  const [nx, ny] = SHAPE
-  const at = (i: number, j: number, k: number) => i + nx * (j + ny * k)
   // node 2 (ball at 28,12,6 r 4) grows by a column reaching out of it, then is rejected: the page clears its own voxels only
   for (let i = 28; i <= 34; i++) final[at(i, 12, 6)] = 1
   for (let v = 0; v < final.length; v++) if (s.instances[v] === 2) final[v] = 0
@@ -102,8 +100,6 @@ test('voxels painted onto a node that the reader then rejects go with it; paint 
 test('a painted stroke that bridges two nodes is shared between them by distance, not given whole to the bigger one', () => {
   const s = session('/tmp/unused')
   const final = s.labels.slice()
-  const [nx, ny] = SHAPE
-  const at = (i: number, j: number, k: number) => i + nx * (j + ny * k)
   // node 1: ball r 5 at (10,10,5); node 2: ball r 4 at (28,12,6) (z spacing 2 mm). A line at j 11, k 5 from i 14 to 25
   for (let i = 14; i <= 25; i++) final[at(i, 11, 5)] = 1
   const r = applyReview(s, final, { decisions: {} }, 'tester', '2026-01-01T00:00:00.000Z')
