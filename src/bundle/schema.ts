@@ -92,13 +92,22 @@ export interface ModelJson {
   /** 'multi': a node detector (this bundle's network) followed by a node classifier (`classifiers`). */
   pipeline?: 'single' | 'multi'
   classifiers?: ClassifierSpec[]
+  /** Multi-stage: the bundle whose classifiers were taken as they were (nodal train --classifiers-from), when not trained with this detector. */
+  classifiers_from?: string
   /** Multi-stage: the classes the pipeline outputs (background, benign, malignant), replacing `classes` in outputs. */
   pipeline_classes?: OutputClass[]
 }
 
-/** The classes a bundle's outputs (labels, nodes.json) use: the pipeline's for a multi-stage bundle. */
+/**
+ * The network class (and dataset label) of the voxels where a node touches another (nodal dataset borders):
+ * prediction splits nodes along it and gives its voxels to the nodes, so it is never an output class.
+ */
+export const BORDER_CLASS = 'node_border'
+
+/** The classes a bundle's outputs (labels, nodes.json) use: the pipeline's for a multi-stage bundle; never the border. */
 export function outputClasses(json: ModelJson): OutputClass[] {
-  return json.pipeline === 'multi' && json.pipeline_classes ? json.pipeline_classes : json.classes
+  if (json.pipeline === 'multi' && json.pipeline_classes) return json.pipeline_classes
+  return json.classes.filter((c) => c.name !== BORDER_CLASS)
 }
 
 function fail(dir: string, problem: string): never {

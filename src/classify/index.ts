@@ -9,7 +9,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import {
-  CARD, CLASSIFIER_CLASSES, type ClassifierSpec, classifierOnnxFile, classifierWeightsFile, type ModelJson, type OutputClass, readBundle, writeModelJson,
+  CARD, CLASSIFIER_CLASSES, type ClassifierSpec, classifierOnnxFile, classifierWeightsFile, type ModelJson, type OutputClass, outputClasses, readBundle, writeModelJson,
 } from '../bundle/index.js'
 import { type Dataset, type DatasetCase, readDataset, readSplits, SPLITS_FILE } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
@@ -47,10 +47,18 @@ export interface Stage2Options {
   onEpoch?: (classifier: string, epoch: number, epochs: number, trainLoss: number, valLoss: number) => void
 }
 
+/** A stage-1 bundle fit to be a multi-stage pipeline's detector. */
+function readDetector(dir: string): ModelJson {
+  const json = readBundle(dir)
+  if (json.pipeline === 'multi') throw new NodalError('usage', `${dir} is already a multi-stage model; give its stage-1 (node detector) bundle`)
+  // an all-nodes detector: background and node (and the border between touching nodes, which prediction folds into them)
+  const classes = outputClasses(json).length
+  if (classes !== 2) throw new NodalError('usage', `${dir}: stage 1 must be an all-nodes detector (background and node), this one has ${classes} classes`)
+  return json
+}
+
 export async function trainStage2(o: Stage2Options): Promise<{ bundle: string; classifiers: ClassifierSpec[] }> {
-  const detectorJson = readBundle(o.detector)
-  if (detectorJson.pipeline === 'multi') throw new NodalError('usage', `${o.detector} is already a multi-stage model; give its stage-1 (node detector) bundle`)
-  if (detectorJson.classes.length !== 2) throw new NodalError('usage', `${o.detector}: stage 1 must be an all-nodes detector (2 classes), this one has ${detectorJson.classes.length}`)
+  const detectorJson = readDetector(o.detector)
   const sets: SampleSet[] = []
   for (const root of o.datasets) sets.push(await samplesOf(root, detectorJson, o))
   const withPet = sets.filter((s) => s.channels.includes('PET'))
@@ -74,6 +82,23 @@ export async function trainStage2(o: Stage2Options): Promise<{ bundle: string; c
   }
   writeMultiStageBundle(o.detector, bundle, detectorJson, specs)
   return { bundle, classifiers: specs }
+}
+
+/**
+ * A multi-stage bundle of `detector` and the node classifiers of the multi-stage bundle `from`, as they are
+ * (no stage-2 training): for a new detector whose candidates the classifiers already read well. They learnt
+ * on the other detector's candidates; their cuts were chosen there.
+ */
+export function reuseStage2(detector: string, from: string, out: string): { bundle: string; classifiers: ClassifierSpec[] } {
+  const detectorJson = readDetector(detector)
+  const source = readBundle(from)
+  if (source.pipeline !== 'multi' || !source.classifiers?.length) throw new NodalError('usage', `${from}: not a multi-stage model (no node classifiers to take)`)
+  const bundle = resolve(out)
+  if (bundle === resolve(from)) throw new NodalError('usage', `${out}: give another folder than the one the classifiers come from`)
+  mkdirSync(bundle, { recursive: true })
+  for (const c of source.classifiers) for (const f of [c.onnx, c.weights]) copyFileSync(join(from, f), join(bundle, f))
+  writeMultiStageBundle(detector, bundle, detectorJson, source.classifiers, source.name)
+  return { bundle, classifiers: source.classifiers }
 }
 
 /** The samples of one dataset: from the cache folder when collected before, else by running stage 1. */
@@ -172,7 +197,7 @@ const PIPELINE_CLASSES: OutputClass[] = [
   { index: 2, name: 'malignant_node', dataset_labels: [2] },
 ]
 
-function writeMultiStageBundle(detectorDir: string, bundle: string, detector: ModelJson, specs: ClassifierSpec[]): void {
+function writeMultiStageBundle(detectorDir: string, bundle: string, detector: ModelJson, specs: ClassifierSpec[], classifiersFrom?: string): void {
   if (resolve(detectorDir) !== bundle) {
     for (const f of detector.folds) copyFileSync(join(detectorDir, f.onnx), join(bundle, f.onnx))
   }
@@ -180,6 +205,7 @@ function writeMultiStageBundle(detectorDir: string, bundle: string, detector: Mo
     ...detector, name: `${detector.name} + node classifier`, created: new Date().toISOString(), pipeline: 'multi', classifiers: specs,
     pipeline_classes: PIPELINE_CLASSES, target: 'classes',
     folds: detector.folds.map((f) => ({ ...f })),
+    ...(classifiersFrom ? { classifiers_from: classifiersFrom } : {}),
   }
   writeModelJson(bundle, json)
   const detectorCard = existsSync(join(detectorDir, CARD)) ? readFileSync(join(detectorDir, CARD), 'utf8') : ''
@@ -193,6 +219,7 @@ function stage2Card(json: ModelJson, specs: ClassifierSpec[]): string {
     json.synthetic_training_data ? '**Trained on synthetic data (nodal phantom and synthetic nodes inserted into real CT). Not for clinical use.**' : '**Research use only. Not for clinical use.**', '',
     'Multi-stage: stage 1 finds every node (a 3D U-Net, below); stage 2 classifies each candidate as not a node, benign or malignant from a 48 mm patch (CT, the candidate\'s mask, PET when given) and its measured features. A candidate with P(node) below the classifier\'s reject cut is dropped; a kept node with P(malignant | node) at or above its malignant cut is malignant. Both cuts are chosen on the validation cases: the highest that keeps ' + `${KEEP_NODES * 100}% of true nodes and ${KEEP_MALIGNANT * 100}% of malignant nodes, never above 0.5.`, '',
     '## Stage 2: node classifiers', '',
+    ...(json.classifiers_from ? [`Taken as they were from \`${json.classifiers_from}\` (nodal train --classifiers-from): they learnt on that bundle's detector's candidates, and their figures below were measured there.`, ''] : []),
     '| classifier | channels | measured features | training samples (not node / benign / malignant) | cases | validation cases | AUC malignant vs benign | AUC node vs not | accuracy | reject cut (node recall) | malignant cut (sensitivity / specificity) |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...specs.map((s) => {

@@ -1,3 +1,4 @@
+import { DEFAULT_BORDER_MM, writeBorderDataset } from '../dataset/borders.js'
 import { mergeDatasets } from '../dataset/index.js'
 import { DEFAULT_PARTIAL_MARGIN_MM, importDicom, type ImportReport } from '../dataset/import/index.js'
 import { importNiftiPairs } from '../dataset/import/nifti-pairs.js'
@@ -11,7 +12,8 @@ export const datasetCommand = defineCommand({
   usage: `nodal dataset import <dicom-folder> --out DIR --map RULES [--name NAME] [--partial [--partial-margin MM]]
        nodal dataset import --images DIR --labels DIR --out DIR [--channels CT,PET] [--label-names NAME=V,...]
        nodal dataset check <dataset-dir>
-       nodal dataset merge <dataset-dir> <dataset-dir>... --out DIR [--name NAME]`,
+       nodal dataset merge <dataset-dir> <dataset-dir>... --out DIR [--name NAME]
+       nodal dataset borders <dataset-dir> --out DIR [--border-mm MM] [--name NAME]`,
   description: `Bring your own data: nnU-Net v2 raw datasets from clinical exports, checked before training.
   import  A folder tree of DICOM files (any nesting and file names, no DICOMDIR needed, zip files opened)
           is grouped by patient, study and series by UIDs. Each RT Structure Set or DICOM-SEG finds the
@@ -44,7 +46,11 @@ export const datasetCommand = defineCommand({
           --out gets a dataset.json whose "dataset" list points at the sources' files by relative
           paths (nothing is copied). Channels, labels and file ending must agree. All cases of one
           nodal phantom --insert-into dataset are one patient (they share the host scan), so a fold
-          never trains and validates on the same real background.`,
+          never trains and validates on the same real background.
+  borders A dataset for a detector that keeps touching nodes apart: label 1 every node, label 2 the node
+          voxels within --border-mm (default ${DEFAULT_BORDER_MM}) of another node, from the instance maps (instancesTr).
+          Train it with --target classes; nodal predict then splits nodes along the predicted borders.
+          Images and instance maps are referenced, labels written anew.`,
   positionals: { name: 'action and folders', min: 1, max: 1000 },
   options: {
     out: { type: 'path', placeholder: 'DIR', help: 'the new dataset folder (must not exist or be empty)' },
@@ -56,6 +62,7 @@ export const datasetCommand = defineCommand({
     labels: { type: 'path', placeholder: 'DIR', help: 'import: folder of label files' },
     channels: { type: 'string', placeholder: 'CT,PET', help: 'import --images: channel names, in channel order (default CT)' },
     labelNames: { type: 'string', placeholder: 'NAME=V,...', help: 'import --images: label names, e.g. benign_node=1,malignant_node=2 (default label_<v>, or node for 1 alone)' },
+    borderMm: { type: 'number', min: 0.1, max: 20, placeholder: 'MM', help: `borders: how far into each node the border between touching nodes reaches (default ${DEFAULT_BORDER_MM})` },
     warningsOk: { type: 'boolean', help: 'check: exit 0 when only warnings (empty labels, tiny components, outliers) are found' },
   },
   examples: [
@@ -63,6 +70,7 @@ export const datasetCommand = defineCommand({
     'nodal dataset import --images lnq/images --labels lnq/labels --out data/Dataset041_lnq --label-names node=1',
     'nodal dataset check data/Dataset040_clinic',
     'nodal dataset merge data/Dataset011_chest data/ins_lidc0001 --out data/Dataset031_mix',
+    'nodal dataset borders data/Dataset031_mix --out data/Dataset032_mix_borders',
   ],
   async run({ values, positionals: [action, ...folders] }) {
     if (action === 'import') return runImport(values, folders)
@@ -75,11 +83,19 @@ export const datasetCommand = defineCommand({
       console.log(`wrote ${r.path}: ${r.cases} cases, ${r.patients} patients`)
       return 0
     }
-    throw usageError('dataset', `unknown action '${action}' (import, check or merge)`)
+    if (action === 'borders') {
+      if (!values.out) throw usageError('dataset', 'borders needs --out DIR')
+      if (folders.length !== 1) throw usageError('dataset', 'borders needs one dataset folder')
+      const bar = new ProgressBar('cases  ', 1)
+      const r = await writeBorderDataset(folders[0]!, values.out, { borderMm: values.borderMm, name: values.name, onCase: (done, total) => { bar.setTotal(total); bar.update(done) } })
+      console.log(`wrote ${r.path}: ${r.cases} cases, ${r.casesWithBorders} with touching nodes (${r.borderVoxels} border voxels)`)
+      return 0
+    }
+    throw usageError('dataset', `unknown action '${action}' (import, check, merge or borders)`)
   },
 })
 
-type Values = { warningsOk?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
+type Values = { borderMm?: number; warningsOk?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
 
 async function runImport(values: Values, folders: string[]): Promise<number> {
   if (!values.out) throw usageError('dataset', 'import needs --out DIR')

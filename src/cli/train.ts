@@ -1,7 +1,7 @@
 import { dirname, join, resolve } from 'node:path'
 import { existsSync } from 'node:fs'
 import { NodalError } from '../errors.js'
-import { trainStage2 } from '../classify/index.js'
+import { reuseStage2, trainStage2 } from '../classify/index.js'
 import { defaultPlanDir, PLANS_FILE, readPlans } from '../plan/index.js'
 import { defaultBundleDir, LOSS_NAMES, NETWORKS, TARGETS, trainModel } from '../train/index.js'
 import { LOSS_HELP } from '../train/loss.js'
@@ -31,6 +31,7 @@ const OPTIONS = {
   stage2Data: { type: 'path', placeholder: 'DIR', multiple: true, help: 'multi: another labelled dataset (nnU-Net layout) for stage 2\'s samples' },
   stage2Epochs: { type: 'integer', min: 1, max: 10000, default: 40, placeholder: 'N', help: 'multi: epochs of the node classifier' },
   stage2Features: { type: 'list', of: 'integer', min: 2, placeholder: '16,32,64', help: 'multi: features per stage of the node classifier (default 8,16,32)' },
+  classifiersFrom: { type: 'path', placeholder: 'BUNDLE', mustExist: true, help: "multi: take this multi-stage bundle's node classifiers as they are (no stage-2 training) with --detector" },
   samplesCache: { type: 'path', placeholder: 'DIR', help: "multi: keep stage 2's collected samples here and reuse them" },
 } as const
 
@@ -41,6 +42,7 @@ export const trainCommand = defineCommand({
   usage: [
     'nodal train <dataset-dir> [--plans F] [--fold 0-4|all] [--model unet|resunet|attention-unet] [--target all-nodes|malignant|classes] [--loss NAME] [--minutes M | --iterations N] [--resume]',
     'nodal train <dataset-dir> --pipeline multi [--detector BUNDLE] [--stage2-data DIR]... [--stage2-epochs N] [--out DIR]',
+    'nodal train <dataset-dir> --pipeline multi --detector BUNDLE --classifiers-from BUNDLE --out DIR',
   ],
   description: `Trains a segmentation network from nodal plan's plans.json and preprocessed cache and writes a model
 bundle (--out, default <plans folder>/models/<model>_<target>): model.json, fold_<k>.onnx (no
@@ -57,7 +59,8 @@ validation Dice) are written atomically each epoch; --resume continues exactly (
 schedule, sampler) after an interruption, even a kill. Ctrl-C stops after the current step with a
 checkpoint.
 Targets: all-nodes (node vs background), malignant (malignant nodes vs everything else), classes
-(every label of dataset.json: benign and malignant). Losses: ${LOSS_NAMES.map((l) => `${l} (${LOSS_HELP[l]})`).join('; ')}.
+(every label of dataset.json: benign and malignant; on a dataset made by nodal dataset borders, node and
+the border between touching nodes, which nodal predict uses to keep matted nodes apart). Losses: ${LOSS_NAMES.map((l) => `${l} (${LOSS_HELP[l]})`).join('; ')}.
 
 --pipeline multi trains the multi-stage pipeline: stage 1 an all-nodes detector as above (or the bundle
 given with --detector), then stage 2, a node classifier (not a node / benign / malignant) on a 48 mm
@@ -67,7 +70,11 @@ fraction, stage 1's score, SUVmax). Stage 2 learns from stage 1's candidates (it
 the hard negatives) and the true nodes on cases stage 1 never trained on: the fold's validation cases,
 and every case of each --stage2-data dataset. A CT classifier is always trained, a PET/CT one too when
 there is PET. The multi-stage bundle (--out, default <plans folder>/models/<model>_multi) holds both
-stages; nodal predict runs them together.`,
+stages; nodal predict runs them together. --classifiers-from BUNDLE takes another multi-stage bundle's
+classifiers as they are instead of training them (a new detector whose candidates they read well; the
+bundle's card says so).
+--init-from may hold weights for another number of classes (an all-nodes model fine-tuned for nodes and
+borders): the output heads then start fresh.`,
   positionals: { name: 'dataset folder', min: 1, max: 1 },
   options: OPTIONS,
   examples: [
@@ -76,6 +83,7 @@ stages; nodal predict runs them together.`,
     'nodal train data/Dataset011_chest --fold 0 --resume',
     'nodal train data/Dataset011_chest --fold all --target malignant --loss tversky --iterations 5000',
     'nodal train data/Dataset021_chest_petct --pipeline multi --detector models/ct_nodes --stage2-data data/inserted_lidc0001',
+    'nodal train data/Dataset032_mix_borders --fold all --target classes --init-from models/ct_nodes/fold_all.safetensors --iterations 1500',
   ],
   async run({ values, positionals: [dataset] }) {
     return values.pipeline === 'multi' ? trainMultiStage(dataset!, values) : trainSingleStage(dataset!, values)
@@ -133,6 +141,7 @@ function fmt(v: number | null | undefined): string {
 /** --pipeline multi: stage 1 (trained here, or --detector), then stage 2 on cases stage 1 did not train on. */
 async function trainMultiStage(dataset: string, values: TrainValues): Promise<number> {
   if (values.target !== 'all-nodes') throw new NodalError('usage', 'train: --pipeline multi trains an all-nodes detector as stage 1; leave out --target')
+  if (values.classifiersFrom && !values.detector) throw new NodalError('usage', 'train: --classifiers-from goes with --detector (a trained stage 1)')
   let detector = values.detector ? resolve(values.detector) : null
   let out = values.out
   if (!detector) {
@@ -144,6 +153,11 @@ async function trainMultiStage(dataset: string, values: TrainValues): Promise<nu
     out ??= defaultBundleDir(dirname(plansFile), values.model, 'multi')
   }
   if (!out) throw new NodalError('usage', 'train: --pipeline multi with --detector needs --out (the multi-stage bundle folder)')
+  if (values.classifiersFrom) {
+    const reused = reuseStage2(detector, resolve(values.classifiersFrom), out)
+    console.log(`model bundle: ${reused.bundle} (stage 1 ${detector}; classifiers ${reused.classifiers.map((c) => c.name).join(', ')} from ${values.classifiersFrom})`)
+    return 0
+  }
   let collecting: ProgressBar | null = null
   let epochs: ProgressBar | null = null
   const result = await trainStage2({

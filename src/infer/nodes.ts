@@ -4,8 +4,9 @@
  * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
  * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
  */
-import type { OutputClass } from '../bundle/index.js'
+import { BORDER_CLASS, type OutputClass } from '../bundle/schema.js'
 import { connectedComponents } from '../volume/components.js'
+import { componentsAcrossBorders } from './borders.js'
 import { type SeparateOptions, separateTouching } from './separate.js'
 import { cropOrPad, extendBox } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
@@ -83,10 +84,8 @@ function binaryEntropyBits(p: number): number {
 }
 
 export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOptions): NodeExtraction {
-  const mask = new Uint8Array(labels.data.length)
-  for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
-  const { labels: ids, count: components } = connectedComponents(mask, labels.shape, 26)
-  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, o.separate)
+  const { ids, count: components, border } = nodeComponents(labels, o.classes)
+  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, { crease: border, ...o.separate })
   const acc = accumulate(ids, count, labels, foreground, o)
   const minVoxels = (o.minVolumeMm3 ?? 20) / labels.voxelVolumeMm3
   const kept = acc.map((a, c) => ({ a, c })).filter(({ a, c }) => c > 0 && a.voxels >= minVoxels)
@@ -97,6 +96,23 @@ export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOp
   const instances = labels.withData(instanceData, { ...labels.meta, modality: undefined })
   const nodes = kept.map(({ a }, i) => describe(i + 1, a, instances, o))
   return { instances, nodes, removedSmall: count - kept.length }
+}
+
+/**
+ * 26-connected components of the foreground; apart along the border class when the model has one
+ * (borders.ts), which also returns where the border was, for the watershed to cut through what it left open.
+ */
+function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null } {
+  const borderClass = classes.findIndex((c) => c.name === BORDER_CLASS)
+  if (borderClass > 0) {
+    const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === borderClass ? 1 : 0))
+    const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, borderClass, classes.findIndex((c, i) => i > 0 && i !== borderClass))
+    return { ids, count, border }
+  }
+  const mask = new Uint8Array(labels.data.length)
+  for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
+  const { labels: ids, count } = connectedComponents(mask, labels.shape, 26)
+  return { ids, count, border: null }
 }
 
 function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: Float32Array, o: NodeOptions): Accumulator[] {

@@ -7,7 +7,7 @@
  * measured) -> for multi-stage bundles, stage 2 classifies each node. The model's ONNX sessions come in
  * already open (NodalPipeline.open with an opener; predict.ts opens them from a bundle folder).
  */
-import { type ModelJson, outputClasses } from '../bundle/schema.js'
+import { BORDER_CLASS, type ModelJson, outputClasses } from '../bundle/schema.js'
 import { NodeClassifierRunner } from '../classify/stage2.js'
 import { camOverlay } from '../classify/cam.js'
 import { NodalError } from '../errors.js'
@@ -118,7 +118,10 @@ export class NodalPipeline {
     const foregroundNet = new Float32Array(voxels)
     for (let v = 0; v < voxels; v++) foregroundNet[v] = 1 - probabilities![v]!
     const foreground = revertChannel(pre.record, foregroundNet).data as Float32Array
-    const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!) : revertToLabels(pre.record, probabilities!, classes).labels
+    const border = this.json.classes.findIndex((c) => c.name === BORDER_CLASS)
+    const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!)
+      : border > 0 ? nodeAndBorderLabels(foreground, revertChannel(pre.record, probabilities!.subarray(border * voxels, (border + 1) * voxels)).data as Float32Array, channels[0]!, border)
+        : revertToLabels(pre.record, probabilities!, classes).labels
     const disagreementOnInput = disagreement ? revertChannel(pre.record, disagreement).data as Float32Array : null
     const ct = this.json.channels[0]!.normalization.scheme === 'ct' ? channels[0]! : null
     const petIndex = this.json.channels.findIndex((c) => c.normalization.scheme === 'pet')
@@ -247,6 +250,19 @@ function scale(a: Float32Array, f: number): void {
 function thresholdLabels(foreground: Float32Array, like: Volume): Volume {
   const out = new Uint8Array(foreground.length)
   for (let v = 0; v < out.length; v++) out[v] = foreground[v]! > 0.5 ? 1 : 0
+  return Volume.zeros(like.grid, 'uint8').withData(out, {})
+}
+
+/**
+ * A border bundle's labels (background, node, node_border): node where the foreground probability passes 0.5,
+ * as for a two-class detector, and border where the border takes the larger share of it.
+ */
+function nodeAndBorderLabels(foreground: Float32Array, borderProbability: Float32Array, like: Volume, border: number): Volume {
+  const out = new Uint8Array(foreground.length)
+  for (let v = 0; v < out.length; v++) {
+    const p = foreground[v]!
+    if (p > 0.5) out[v] = borderProbability[v]! > p / 2 ? border : border === 1 ? 2 : 1
+  }
   return Volume.zeros(like.grid, 'uint8').withData(out, {})
 }
 

@@ -19,6 +19,12 @@ export interface SeparateOptions {
   neckRatio?: number
   /** Parts smaller than this (mm³) are not split off; default 65 mm³ (a 5 mm sphere). */
   minVolumeMm3?: number
+  /**
+   * Voxels (flat, on the same grid) that count as outside for the distance map though they belong to a
+   * component: a border between touching nodes that a network predicted but did not close all round
+   * (borders.ts). The neck is then measured through what is left; these voxels still join the nearest part.
+   */
+  crease?: Uint8Array | null
 }
 
 // chosen on stage-1 masks of 10 cases stage 1 never trained on (stage 2's training set, Dataset021), against
@@ -83,21 +89,55 @@ function splitComponent(ids: Int32Array, c: number, box: Box, shape: Vec3, spaci
   const minVoxels = (o.minVolumeMm3 ?? DEFAULT_MIN_PART_MM3) / voxelMm3
   if (voxels < 2 * minVoxels) return [[]]
   const background = new Uint8Array(n)
-  for (let w = 0; w < n; w++) background[w] = inside[w] ? 0 : 1
+  for (let w = 0; w < n; w++) background[w] = inside[w] && !o.crease?.[full[w]!] ? 0 : 1
   const sq = squaredDistanceTransform(background, size, spacing)
   const depth = new Float32Array(n)
   for (let w = 0; w < n; w++) depth[w] = inside[w] ? Math.sqrt(sq[w]!) : 0
   const { basin, peaks, saddles, sizes } = flood(inside, depth, size)
   const root = mergeBasins(peaks, saddles, sizes, o.neckRatio ?? DEFAULT_NECK_RATIO, minVoxels)
+  // part number + 1 per voxel; crease voxels (depth 0) go to the part nearest them, grown from all parts at once
   const partOf = new Map<number, number>()
+  const part = new Int32Array(n)
+  const nameOf = (w: number) => {
+    const r = root(basin[w]!)
+    if (!partOf.has(r)) partOf.set(r, partOf.size)
+    return partOf.get(r)! + 1
+  }
+  for (let w = 0; w < n; w++) if (inside[w] && !background[w]) part[w] = nameOf(w)
+  if (o.crease) growLabels(part, size, (w) => inside[w] === 1)
   const parts: number[][] = []
   for (let w = 0; w < n; w++) {
     if (!inside[w]) continue
-    const r = root(basin[w]!)
-    if (!partOf.has(r)) { partOf.set(r, parts.length); parts.push([]) }
-    parts[partOf.get(r)!]!.push(full[w]!)
+    const p = (part[w] || nameOf(w)) - 1
+    while (parts.length <= p) parts.push([])
+    parts[p]!.push(full[w]!)
   }
-  return parts
+  return parts.filter((p) => p.length > 0)
+}
+
+/**
+ * Breadth-first from every labelled voxel at once (26-neighbours): each unlabelled voxel that `canTake`
+ * gets the label of the region that reaches it first, i.e. of the nearest region (in steps).
+ */
+export function growLabels(labels: Int32Array, shape: Vec3, canTake: (v: number) => boolean): void {
+  const [nx, ny, nz] = shape
+  let frontier: number[] = []
+  for (let v = 0; v < labels.length; v++) if (labels[v] !== 0) frontier.push(v)
+  while (frontier.length > 0) {
+    const next: number[] = []
+    for (const v of frontier) {
+      const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
+        const a = i + di, b = j + dj, c = k + dk
+        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
+        const u = a + nx * (b + ny * c)
+        if (labels[u] !== 0 || !canTake(u)) continue
+        labels[u] = labels[v]!
+        next.push(u)
+      }
+    }
+    frontier = next
+  }
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { BUNDLE_FORMAT, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
+import { BORDER_CLASS, BUNDLE_FORMAT, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
 import { type Dataset, isSyntheticDataset, loadOrCreateSplits, readDataset } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
 import { saveOnnx } from '../export/index.js'
@@ -74,7 +74,7 @@ export async function trainModel(o: TrainOptions): Promise<{ bundle: string; fol
     const { planDir: _planDir, out: _out, fold: _fold, model: _model, ...common } = o
     const result = await trainFold({
       ...common, plans, cacheDir, train: pick(split.train), val: pick(split.val), out: foldDir, network,
-      classes: classesFor(o.target, ds.labels.foreground), lookup, malignant: ds.labels.malignant,
+      classes: classesFor(o.target, ds.labels.foreground), lookup, favoured: [...ds.labels.malignant, ...ds.labels.foreground.filter((v) => ds.labels.names.get(v) === BORDER_CLASS)],
       epochIterations: o.epochIterations ?? 50, validateEveryMinutes: o.validateEveryMinutes ?? 15,
     })
     if (result.stopped) {

@@ -12,7 +12,7 @@ import { buildModel, type UNet } from '../models/index.js'
 import type { Plans } from '../plan/plans.js'
 import { type CacheHeader } from '../preprocess/cache.js'
 import { normalizedFloor } from '../preprocess/normalize.js'
-import { SGD, loadModule, manualSeed, polySchedule, setNumThreads, tensor, tidy } from '../torch/index.js'
+import { SGD, loadSafetensors, manualSeed, polySchedule, setNumThreads, tensor, tidy } from '../torch/index.js'
 import { defaultAugmentOptions } from './augment/index.js'
 import { type LoopState, loadCheckpoint, saveCheckpoint } from './checkpoint.js'
 import { BatchLoader } from './loader.js'
@@ -39,7 +39,8 @@ export interface FoldTraining {
   target: Target
   classes: number
   lookup: Uint8Array
-  malignant: number[]
+  /** Labels the sampler favours (SamplerSettings.favoured). */
+  favoured: number[]
   loss: string
   /** Fixed iteration count, or a wall-time budget. */
   iterations?: number
@@ -67,14 +68,28 @@ export interface FoldResult {
   stopped: boolean
 }
 
+/**
+ * Fine-tuning start: every tensor of `path` into the model. The output heads (1x1x1 convolutions to the
+ * classes) may differ when fine-tuning for other classes (an all-nodes model to nodes and borders): those
+ * start fresh, the rest of the network keeps what it learnt.
+ */
 async function initialWeights(model: UNet, path: string, log?: (line: string) => void): Promise<void> {
   if (!existsSync(path)) throw new NodalError('not-found', `${path}: no such weights file (--init-from)`)
+  const { tensors } = await loadSafetensors(path)
   try {
-    await loadModule(model, path)
+    const own = model.stateDict()
+    const fresh = [...own].filter(([name, t]) => /^head\./.test(name) && tensors.get(name)?.shape.join() !== t.shape.join()).map(([name]) => name)
+    for (const name of fresh) tensors.delete(name)
+    model.loadStateDict(tensors, fresh.length === 0)
+    const missing = [...own.keys()].filter((k) => !tensors.has(k) && !fresh.includes(k))
+    const unexpected = [...tensors.keys()].filter((k) => !own.has(k))
+    if (missing.length || unexpected.length) throw new Error(`missing: ${missing.join(', ') || 'none'}; unexpected: ${unexpected.join(', ') || 'none'}`)
+    log?.(`starting from the weights in ${path}${fresh.length ? ` (output heads start fresh: ${fresh.length} tensors for another number of classes)` : ''}`)
   } catch (e) {
     throw new NodalError('bad-input', `${path}: does not fit this network (${(e as Error).message.split('\n')[0]}); fine-tune from weights of the same plans`)
+  } finally {
+    for (const t of tensors.values()) t.dispose()
   }
-  log?.(`starting from the weights in ${path}`)
 }
 
 function settingsOf(t: FoldTraining): Record<string, unknown> {
@@ -111,7 +126,7 @@ export async function trainFold(t: FoldTraining): Promise<FoldResult> {
   const loader = new BatchLoader({
     cacheDir: t.cacheDir, cases: t.train, seed: t.seed, pad, lookup: t.lookup, workers: t.workers,
     augment: t.augment ? defaultAugmentOptions(t.plans.target_spacing) : null,
-    sampler: { patch, batch: t.plans.batch_size, oversampling: p.foreground_oversampling, region: t.augment ? regionFor(patch, inPlaneOnly) : patch, malignant: t.malignant, target: t.target },
+    sampler: { patch, batch: t.plans.batch_size, oversampling: p.foreground_oversampling, region: t.augment ? regionFor(patch, inPlaneOnly) : patch, favoured: t.favoured, target: t.target },
   }, state.iteration)
   const lossFn = lossByName(t.loss, t.classes, t.plans.target_spacing)
   const validation = { cacheDir: t.cacheDir, cases: t.val, patch, classes: t.classes, lookup: t.lookup, pad, skipBelow: Number.isFinite(floors[0]!) ? floors[0]! + 1e-3 : undefined, onCase: t.onValidation }

@@ -6,7 +6,7 @@
  * Foreground oversampling as nnU-Net: the last ceil(B·p) items of a batch of B are centred on a labelled
  * node (at least a third of patches with the default p = 0.33), the rest anywhere. Nodes are drawn per
  * connected component, not per voxel, so small nodes are seen as often as large ones; with the malignant
- * or classes target, malignant nodes are drawn three times as often as benign ones.
+ * or classes target, malignant nodes (and borders between touching nodes) are drawn three times as often.
  */
 import type { CacheHeader, Region } from '../preprocess/cache.js'
 import { makeRng, type Rng } from './augment/index.js'
@@ -29,8 +29,8 @@ export interface SamplerSettings {
   oversampling: number
   /** The region read around a patch, larger than it so that rotation and zoom find real voxels. */
   region: Triple
-  /** Labels counted as malignant (favoured for the malignant / classes targets). */
-  malignant: number[]
+  /** Rare labels drawn three times as often (malignant nodes, borders between touching nodes) for the malignant / classes targets. */
+  favoured: number[]
   target: Target
 }
 
@@ -62,8 +62,8 @@ export function sampleBatch(cases: CacheHeader[], iteration: number, seed: numbe
 /** A voxel of a node, shifted by up to a quarter patch so that nodes are not always in the middle. */
 function nodeCentre(h: CacheHeader, s: SamplerSettings, rng: Rng): Triple | null {
   if (h.components.length === 0) return null
-  const favourMalignant = s.target !== 'all-nodes'
-  const weights = h.components.map((c) => (favourMalignant && s.malignant.includes(c.label) ? 3 : 1))
+  const favour = s.target !== 'all-nodes'
+  const weights = h.components.map((c) => (favour && s.favoured.includes(c.label) ? 3 : 1))
   let pick = rng() * weights.reduce((a, b) => a + b, 0)
   let chosen = h.components.length - 1
   for (let i = 0; i < weights.length; i++) {

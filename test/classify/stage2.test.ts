@@ -240,4 +240,21 @@ test('nodal train --pipeline multi then nodal predict: stage 2 rejects vessels a
   const ctOnly = runCli(['predict', join(input, 'ct.nii.gz'), '--model', multi, '--out', join(tmp.path, 'pred-ct')])
   assert.equal(ctOnly.code, 0, ctOnly.stderr)
   assert.equal(JSON.parse(readFileSync(join(tmp.path, 'pred-ct', 'ct', 'nodes.json'), 'utf8')).stage2.classifier, 'ct')
+
+  // --classifiers-from: a detector joined with these classifiers as they are, no stage-2 training; here the same
+  // detector, so predict gives the very same nodes
+  const reused = join(tmp.path, 'reused')
+  const made = runCli(['train', data, '--pipeline', 'multi', '--detector', detector, '--classifiers-from', multi, '--out', reused])
+  assert.equal(made.code, 0, made.stderr)
+  const reusedJson = JSON.parse(readFileSync(join(reused, 'model.json'), 'utf8'))
+  assert.deepEqual(reusedJson.classifiers, json.classifiers)
+  assert.equal(reusedJson.classifiers_from, json.name)
+  assert.match(readFileSync(join(reused, 'card.md'), 'utf8'), /Taken as they were from/)
+  const again = runCli(['predict', join(input, 'ct.nii.gz'), '--pet', join(input, 'pet.nii.gz'), '--model', reused, '--out', join(tmp.path, 'pred-reused')])
+  assert.equal(again.code, 0, again.stderr)
+  const strip = (n: { instances: unknown }) => JSON.stringify(n.instances)
+  assert.equal(strip(JSON.parse(readFileSync(join(tmp.path, 'pred-reused', 'ct', 'nodes.json'), 'utf8'))), strip(nodes))
+  const alone = runCli(['train', data, '--pipeline', 'multi', '--classifiers-from', multi, '--out', join(tmp.path, 'alone')])
+  assert.notEqual(alone.code, 0)
+  assert.match(alone.stderr, /--classifiers-from goes with --detector/)
 })

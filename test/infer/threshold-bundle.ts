@@ -24,7 +24,24 @@ function thresholdOnnx(inChannels: number): Uint8Array {
   return exportOnnx(conv, { inputChannels: inChannels, spatialDims: 3 })
 }
 
+/**
+ * A border bundle (background, node, node_border): node where HU > 100 as above, and border where HU > 350
+ * (its logit K·(x − t) + K·(x − 3.5) passes the node's), so a bright slab between two spheres is their border.
+ */
+export const HU_BORDER = 450
+function borderOnnx(): Uint8Array {
+  const conv = new nn.Conv(3, 1, 3, 1)
+  const t = (HU_THRESHOLD - CT_NORM.mean) / CT_NORM.std
+  noGrad(() => {
+    conv.weight.copy_(tensor(new Float32Array([0, K, 2 * K]), [3, 1, 1, 1, 1]))
+    conv.bias!.copy_(tensor(new Float32Array([0, -K * t, -K * t - K * 3.5]), [3]))
+  })
+  return exportOnnx(conv, { inputChannels: 1, spatialDims: 3 })
+}
+
 export interface BundleOptions {
+  /** Three classes: background, node, node_border (CT only). */
+  border?: boolean
   pet?: boolean
   version?: number
   /** Training spacings [z, y, x]. */
@@ -57,13 +74,15 @@ export function makeBundle(dir: string, o: BundleOptions = {}): string {
   }
   const json = {
     format: 'nodal-model', version: o.version ?? 1, name: 'threshold', created: '2024-01-01T00:00:00Z', nodal_version: '0.1.0', target: 'all-nodes',
-    classes: [{ index: 0, name: 'background', dataset_labels: [0] }, { index: 1, name: 'node', dataset_labels: [1, 2] }],
+    classes: [{ index: 0, name: 'background', dataset_labels: [0] }, { index: 1, name: 'node', dataset_labels: [1, 2] },
+      ...(o.border ? [{ index: 2, name: 'node_border', dataset_labels: [3] }] : [])],
     channels, network: { name: 'unet', config }, patch_size: patch, target_spacing: target, loss: 'dice_ce', plans,
     folds: [{ fold: 0, onnx: 'fold_0.onnx', weights: 'fold_0.safetensors', iterations: 1, training_seconds: 1, validation_cases: 0, validation: null }],
     synthetic_training_data: true, intended_use: 'tests',
   }
   if (!o.withoutModelJson) writeFileSync(join(dir, 'model.json'), JSON.stringify(json, null, 2))
-  if (!o.withoutOnnx) {
+  if (!o.withoutOnnx && o.border) writeFileSync(join(dir, 'fold_0.onnx'), borderOnnx())
+  else if (!o.withoutOnnx) {
     const c = channels.length
     if (!onnxCache.has(c)) onnxCache.set(c, thresholdOnnx(c))
     writeFileSync(join(dir, 'fold_0.onnx'), onnxCache.get(c)!)

@@ -226,6 +226,15 @@ test('--init-from starts from another bundle\'s weights (fine-tuning); weights o
   const other = join(out('other.safetensors'))
   await saveModule(new nn.Linear(3, 2), other)
   oneLineError(runCli([...args(out('mismatch')), '--init-from', other]), /does not fit this network/, 'weights of another network')
+  // another number of classes (all-nodes, 2 -> classes, 3): the output heads (weight and bias of the small
+  // test network's two, with deep supervision) start fresh, the rest is the base's
+  const classes = runCli([...args(out('classes')), '--target', 'classes', '--init-from', from, '--seed', '2'])
+  assert.equal(classes.code, 0, classes.stderr)
+  assert.match(classes.stderr, /output heads start fresh: 4 tensors for another number of classes/)
+  const wc = await weights(join(out('classes'), 'fold_0.safetensors'))
+  const body = (w: Map<string, { data: number[] }>) => new Map([...w].filter(([name]) => !name.startsWith('head.')))
+  assert.equal(wc.get('head.0.weight')!.shape[0], 3)
+  assert.ok(distance(body(wc), body(w0)) * 10 < distance(body(ws), body(w0)), `body fine-tuned ${distance(body(wc), body(w0))} vs scratch ${distance(body(ws), body(w0))}`)
 })
 
 // ------------------------------------------------------------------------------------------- ignore label
@@ -385,7 +394,7 @@ test('sampler: batches depend only on (seed, iteration); the oversampled item is
     header('b', shapeB, [{ label: 2, voxels: 8, samples: boxSamples(shapeB, boxB.at, boxB.size) }]),
     header('empty', [20, 20, 20], []),
   ]
-  const s: SamplerSettings = { patch: [16, 32, 32], batch: 3, oversampling: 0.33, region: [22, 44, 44], malignant: [2], target: 'all-nodes' }
+  const s: SamplerSettings = { patch: [16, 32, 32], batch: 3, oversampling: 0.33, region: [22, 44, 44], favoured: [2], target: 'all-nodes' }
   assert.deepEqual(sampleBatch(cases, 17, 5, s), sampleBatch(cases, 17, 5, s))
   assert.notDeepEqual(sampleBatch(cases, 17, 5, s), sampleBatch(cases, 18, 5, s))
   assert.notDeepEqual(sampleBatch(cases, 17, 5, s), sampleBatch(cases, 17, 6, s))
