@@ -73,8 +73,8 @@ there is PET. The multi-stage bundle (--out, default <plans folder>/models/<mode
 stages; nodal predict runs them together. --classifiers-from BUNDLE takes another multi-stage bundle's
 classifiers as they are instead of training them (a new detector whose candidates they read well; the
 bundle's card says so).
---init-from may hold weights for another number of classes (an all-nodes model fine-tuned for nodes and
-borders): the output heads then start fresh.`,
+--init-from may hold weights for fewer classes (an all-nodes model fine-tuned for nodes and borders): the
+output heads keep their classes' rows and the new classes start fresh.`,
   positionals: { name: 'dataset folder', min: 1, max: 1 },
   options: OPTIONS,
   examples: [

@@ -70,21 +70,32 @@ export interface FoldResult {
 
 /**
  * Fine-tuning start: every tensor of `path` into the model. The output heads (1x1x1 convolutions to the
- * classes) may differ when fine-tuning for other classes (an all-nodes model to nodes and borders): those
- * start fresh, the rest of the network keeps what it learnt.
+ * classes) may have fewer classes when fine-tuning for more (an all-nodes model to nodes and borders): the
+ * classes both have keep their learnt rows, so the network starts out predicting what it did; the new
+ * classes' rows start fresh.
  */
 async function initialWeights(model: UNet, path: string, log?: (line: string) => void): Promise<void> {
   if (!existsSync(path)) throw new NodalError('not-found', `${path}: no such weights file (--init-from)`)
   const { tensors } = await loadSafetensors(path)
   try {
     const own = model.stateDict()
-    const fresh = [...own].filter(([name, t]) => /^head\./.test(name) && tensors.get(name)?.shape.join() !== t.shape.join()).map(([name]) => name)
-    for (const name of fresh) tensors.delete(name)
-    model.loadStateDict(tensors, fresh.length === 0)
-    const missing = [...own.keys()].filter((k) => !tensors.has(k) && !fresh.includes(k))
+    const widened: string[] = []
+    for (const [name, target] of own) {
+      const source = tensors.get(name)
+      if (!/^head\./.test(name) || !source || source.shape.join() === target.shape.join()) continue
+      const widerHead = source.shape.length === target.shape.length && source.shape[0]! < target.shape[0]! && source.shape.slice(1).join() === target.shape.slice(1).join()
+      if (!widerHead) throw new Error(`${name}: shape [${source.shape}] does not match [${target.shape}]`)
+      const rows = target.toArray() as Float32Array
+      rows.set(source.toArray() as Float32Array)
+      source.dispose()
+      tensors.set(name, tensor(rows, target.shape))
+      widened.push(name)
+    }
+    const missing = [...own.keys()].filter((k) => !tensors.has(k))
     const unexpected = [...tensors.keys()].filter((k) => !own.has(k))
     if (missing.length || unexpected.length) throw new Error(`missing: ${missing.join(', ') || 'none'}; unexpected: ${unexpected.join(', ') || 'none'}`)
-    log?.(`starting from the weights in ${path}${fresh.length ? ` (output heads start fresh: ${fresh.length} tensors for another number of classes)` : ''}`)
+    model.loadStateDict(tensors)
+    log?.(`starting from the weights in ${path}${widened.length ? ` (output heads widened for more classes: ${widened.length} tensors keep their classes' rows, the new classes start fresh)` : ''}`)
   } catch (e) {
     throw new NodalError('bad-input', `${path}: does not fit this network (${(e as Error).message.split('\n')[0]}); fine-tune from weights of the same plans`)
   } finally {

@@ -226,14 +226,19 @@ test('--init-from starts from another bundle\'s weights (fine-tuning); weights o
   const other = join(out('other.safetensors'))
   await saveModule(new nn.Linear(3, 2), other)
   oneLineError(runCli([...args(out('mismatch')), '--init-from', other]), /does not fit this network/, 'weights of another network')
-  // another number of classes (all-nodes, 2 -> classes, 3): the output heads (weight and bias of the small
-  // test network's two, with deep supervision) start fresh, the rest is the base's
+  // more classes (all-nodes, 2 -> classes, 3): the output heads (weight and bias of the small test network's two,
+  // with deep supervision) keep the base's rows for background and node, the new class starts fresh
   const classes = runCli([...args(out('classes')), '--target', 'classes', '--init-from', from, '--seed', '2'])
   assert.equal(classes.code, 0, classes.stderr)
-  assert.match(classes.stderr, /output heads start fresh: 4 tensors for another number of classes/)
+  assert.match(classes.stderr, /output heads widened for more classes: 4 tensors keep their classes' rows/)
   const wc = await weights(join(out('classes'), 'fold_0.safetensors'))
-  const body = (w: Map<string, { data: number[] }>) => new Map([...w].filter(([name]) => !name.startsWith('head.')))
   assert.equal(wc.get('head.0.weight')!.shape[0], 3)
+  const rows = (w: Map<string, { data: number[] }>, name: string, n: number) => new Map([[name, { data: w.get(name)!.data.slice(0, n) }]])
+  const kept = w0.get('head.0.weight')!.data.length
+  for (const name of ['head.0.weight']) {
+    assert.ok(distance(rows(wc, name, kept), rows(w0, name, kept)) * 10 < distance(rows(ws, name, kept), rows(w0, name, kept)), `${name}: the base's rows`)
+  }
+  const body = (w: Map<string, { data: number[] }>) => new Map([...w].filter(([name]) => !name.startsWith('head.')))
   assert.ok(distance(body(wc), body(w0)) * 10 < distance(body(ws), body(w0)), `body fine-tuned ${distance(body(wc), body(w0))} vs scratch ${distance(body(ws), body(w0))}`)
 })
 
