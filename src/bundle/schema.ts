@@ -104,6 +104,12 @@ export interface ModelJson {
  */
 export const BORDER_CLASS = 'node_border'
 
+/** A border bundle's class indices: the border, and the node class its voxels fold into; null for other bundles. */
+export function borderClasses(classes: OutputClass[]): { border: number; node: number } | null {
+  const border = classes.findIndex((c) => c.name === BORDER_CLASS)
+  return border > 0 ? { border, node: classes.findIndex((_, i) => i > 0 && i !== border) } : null
+}
+
 /** The classes a bundle's outputs (labels, nodes.json) use: the pipeline's for a multi-stage bundle; never the border. */
 export function outputClasses(json: ModelJson): OutputClass[] {
   if (json.pipeline === 'multi' && json.pipeline_classes) return json.pipeline_classes

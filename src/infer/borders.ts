@@ -6,9 +6,8 @@
  * (a few node voxels still bridge the pieces) is cut by the watershed, which reads it as a crease
  * (separate.ts).
  */
-import { connectedComponents } from '../volume/components.js'
+import { connectedComponents, growLabels } from '../volume/components.js'
 import type { Vec3 } from '../volume/volume.js'
-import { growLabels } from './separate.js'
 
 /**
  * Instance ids (1..count, 0 background) of `labels` (class per voxel, 0 background) whose class

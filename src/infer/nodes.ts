@@ -4,7 +4,7 @@
  * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
  * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
  */
-import { BORDER_CLASS, type OutputClass } from '../bundle/schema.js'
+import { borderClasses, type OutputClass } from '../bundle/schema.js'
 import { connectedComponents } from '../volume/components.js'
 import { componentsAcrossBorders } from './borders.js'
 import { type SeparateOptions, separateTouching } from './separate.js'
@@ -103,10 +103,10 @@ export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOp
  * (borders.ts), which also returns where the border was, for the watershed to cut through what it left open.
  */
 function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null } {
-  const borderClass = classes.findIndex((c) => c.name === BORDER_CLASS)
-  if (borderClass > 0) {
-    const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === borderClass ? 1 : 0))
-    const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, borderClass, classes.findIndex((c, i) => i > 0 && i !== borderClass))
+  const c = borderClasses(classes)
+  if (c) {
+    const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === c.border ? 1 : 0))
+    const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, c.border, c.node)
     return { ids, count, border }
   }
   const mask = new Uint8Array(labels.data.length)

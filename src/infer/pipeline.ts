@@ -7,7 +7,7 @@
  * measured) -> for multi-stage bundles, stage 2 classifies each node. The model's ONNX sessions come in
  * already open (NodalPipeline.open with an opener; predict.ts opens them from a bundle folder).
  */
-import { BORDER_CLASS, type ModelJson, outputClasses } from '../bundle/schema.js'
+import { borderClasses, type ModelJson, outputClasses } from '../bundle/schema.js'
 import { NodeClassifierRunner } from '../classify/stage2.js'
 import { camOverlay } from '../classify/cam.js'
 import { NodalError } from '../errors.js'
@@ -118,9 +118,9 @@ export class NodalPipeline {
     const foregroundNet = new Float32Array(voxels)
     for (let v = 0; v < voxels; v++) foregroundNet[v] = 1 - probabilities![v]!
     const foreground = revertChannel(pre.record, foregroundNet).data as Float32Array
-    const border = this.json.classes.findIndex((c) => c.name === BORDER_CLASS)
+    const border = borderClasses(this.json.classes)
     const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!)
-      : border > 0 ? nodeAndBorderLabels(foreground, revertChannel(pre.record, probabilities!.subarray(border * voxels, (border + 1) * voxels)).data as Float32Array, channels[0]!, border)
+      : border ? nodeAndBorderLabels(foreground, revertChannel(pre.record, probabilities!.subarray(border.border * voxels, (border.border + 1) * voxels)).data as Float32Array, channels[0]!, border)
         : revertToLabels(pre.record, probabilities!, classes).labels
     const disagreementOnInput = disagreement ? revertChannel(pre.record, disagreement).data as Float32Array : null
     const ct = this.json.channels[0]!.normalization.scheme === 'ct' ? channels[0]! : null
@@ -257,11 +257,11 @@ function thresholdLabels(foreground: Float32Array, like: Volume): Volume {
  * A border bundle's labels (background, node, node_border): node where the foreground probability passes 0.5,
  * as for a two-class detector, and border where the border takes the larger share of it.
  */
-function nodeAndBorderLabels(foreground: Float32Array, borderProbability: Float32Array, like: Volume, border: number): Volume {
+function nodeAndBorderLabels(foreground: Float32Array, borderProbability: Float32Array, like: Volume, classes: { border: number; node: number }): Volume {
   const out = new Uint8Array(foreground.length)
   for (let v = 0; v < out.length; v++) {
     const p = foreground[v]!
-    if (p > 0.5) out[v] = borderProbability[v]! > p / 2 ? border : border === 1 ? 2 : 1
+    if (p > 0.5) out[v] = borderProbability[v]! > p / 2 ? classes.border : classes.node
   }
   return Volume.zeros(like.grid, 'uint8').withData(out, {})
 }

@@ -11,6 +11,7 @@
  *   - a part under `minVolumeMm3` is never cut off: it rejoins the neighbour it meets highest.
  */
 import { squaredDistanceTransform } from '../eval/edt.js'
+import { growLabels } from '../volume/components.js'
 import { extendBox } from '../volume/crop.js'
 import type { Vec3 } from '../volume/volume.js'
 
@@ -112,32 +113,7 @@ function splitComponent(ids: Int32Array, c: number, box: Box, shape: Vec3, spaci
     while (parts.length <= p) parts.push([])
     parts[p]!.push(full[w]!)
   }
-  return parts.filter((p) => p.length > 0)
-}
-
-/**
- * Breadth-first from every labelled voxel at once (26-neighbours): each unlabelled voxel that `canTake`
- * gets the label of the region that reaches it first, i.e. of the nearest region (in steps).
- */
-export function growLabels(labels: Int32Array, shape: Vec3, canTake: (v: number) => boolean): void {
-  const [nx, ny, nz] = shape
-  let frontier: number[] = []
-  for (let v = 0; v < labels.length; v++) if (labels[v] !== 0) frontier.push(v)
-  while (frontier.length > 0) {
-    const next: number[] = []
-    for (const v of frontier) {
-      const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
-      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
-        const a = i + di, b = j + dj, c = k + dk
-        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
-        const u = a + nx * (b + ny * c)
-        if (labels[u] !== 0 || !canTake(u)) continue
-        labels[u] = labels[v]!
-        next.push(u)
-      }
-    }
-    frontier = next
-  }
+  return parts
 }
 
 /**

@@ -18,7 +18,7 @@ import { nodeGeometry } from '../infer/nodes.js'
 import { encodeNifti } from '../io/nifti.js'
 import { exportLabelVolume } from '../io/rtstruct/export.js'
 import { releaseTemp, trackTemp } from '../io/temp.js'
-import { connectedComponents } from '../volume/components.js'
+import { connectedComponents, growLabels } from '../volume/components.js'
 import { extendBox } from '../volume/crop.js'
 import { type Vec3, Volume } from '../volume/volume.js'
 import { type ClassInfo, petOnScan, type ViewSession } from './session.js'
@@ -139,7 +139,7 @@ function assignPainted(s: ViewSession, finalLabels: Uint8Array, ids: Uint16Array
   let painted = false
   for (let v = 0; v < ids.length; v++) if (isPainted(v)) { painted = true; break }
   if (!painted) return new Set()
-  floodFromNodes(ids, isPainted, s.scan.shape)
+  growLabels(ids, s.scan.shape, isPainted)
   const isRejected = (v: number) => s.instances[v] !== 0 && rejected.has(s.instances[v]!)
   const mask = new Uint8Array(ids.length)
   for (let v = 0; v < ids.length; v++) if (isPainted(v) || isRejected(v)) mask[v] = 1
@@ -152,26 +152,6 @@ function assignPainted(s: ViewSession, finalLabels: Uint8Array, ids: Uint16Array
   for (let c = 1; c <= count; c++) if (!touchesRejected[c]) added.add(owner[c] = next++)
   for (let v = 0; v < ids.length; v++) if (isPainted(v)) ids[v] = owner[comp[v]!]!
   return added
-}
-
-/** Breadth-first from every labelled voxel of `ids` into the voxels `open` accepts, each taking the id it is reached from. */
-function floodFromNodes(ids: Uint16Array, open: (v: number) => boolean, shape: Vec3): void {
-  const [nx, ny, nz] = shape
-  let queue: number[] = []
-  for (let v = 0; v < ids.length; v++) if (ids[v]) queue.push(v)
-  while (queue.length > 0) {
-    const next: number[] = []
-    for (const v of queue) {
-      const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
-      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
-        const a = i + di, b = j + dj, c = k + dk
-        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
-        const u = a + nx * (b + ny * c)
-        if (open(u)) { ids[u] = ids[v]!; next.push(u) }
-      }
-    }
-    queue = next
-  }
 }
 
 function changedNodes(before: Uint16Array, after: Uint16Array): Set<number> {

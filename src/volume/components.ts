@@ -85,3 +85,29 @@ function backwardNeighbours(connectivity: 6 | 18 | 26): Vec3[] {
   }
   return out
 }
+
+/**
+ * Breadth-first from every labelled voxel at once (26-neighbours): each unlabelled voxel that `canTake`
+ * gets the label of the region that reaches it first, i.e. of the nearest region (in steps). Splits touching
+ * nodes along a border or crease (infer/) and gives a reviewer's painted voxels to their nodes (view/).
+ */
+export function growLabels(labels: Int32Array | Uint16Array, shape: Vec3, canTake: (v: number) => boolean): void {
+  const [nx, ny, nz] = shape
+  let frontier: number[] = []
+  for (let v = 0; v < labels.length; v++) if (labels[v] !== 0) frontier.push(v)
+  while (frontier.length > 0) {
+    const next: number[] = []
+    for (const v of frontier) {
+      const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+      for (let dk = -1; dk <= 1; dk++) for (let dj = -1; dj <= 1; dj++) for (let di = -1; di <= 1; di++) {
+        const a = i + di, b = j + dj, c = k + dk
+        if (a < 0 || b < 0 || c < 0 || a >= nx || b >= ny || c >= nz) continue
+        const u = a + nx * (b + ny * c)
+        if (labels[u] !== 0 || !canTake(u)) continue
+        labels[u] = labels[v]!
+        next.push(u)
+      }
+    }
+    frontier = next
+  }
+}
