@@ -1,4 +1,4 @@
-import { DEFAULT_BORDER_MM, writeBorderDataset } from '../dataset/borders.js'
+import { DEFAULT_BORDER_MM, DEFAULT_CORE_MM, writeBorderDataset, writeCoreDataset } from '../dataset/borders.js'
 import { mergeDatasets } from '../dataset/index.js'
 import { DEFAULT_PARTIAL_MARGIN_MM, importDicom, type ImportReport } from '../dataset/import/index.js'
 import { importNiftiPairs } from '../dataset/import/nifti-pairs.js'
@@ -13,7 +13,8 @@ export const datasetCommand = defineCommand({
        nodal dataset import --images DIR --labels DIR --out DIR [--channels CT,PET] [--label-names NAME=V,...]
        nodal dataset check <dataset-dir>
        nodal dataset merge <dataset-dir> <dataset-dir>... --out DIR [--name NAME]
-       nodal dataset borders <dataset-dir> --out DIR [--border-mm MM] [--name NAME]`,
+       nodal dataset borders <dataset-dir> --out DIR [--border-mm MM] [--name NAME]
+       nodal dataset cores <dataset-dir> --out DIR [--core-mm MM] [--name NAME]`,
   description: `Bring your own data: nnU-Net v2 raw datasets from clinical exports, checked before training.
   import  A folder tree of DICOM files (any nesting and file names, no DICOMDIR needed, zip files opened)
           is grouped by patient, study and series by UIDs. Each RT Structure Set or DICOM-SEG finds the
@@ -50,7 +51,10 @@ export const datasetCommand = defineCommand({
   borders A dataset for a detector that keeps touching nodes apart: label 1 every node, label 2 the node
           voxels within --border-mm (default ${DEFAULT_BORDER_MM}) of another node, from the instance maps (instancesTr).
           Train it with --target classes; nodal predict then splits nodes along the predicted borders.
-          Images and instance maps are referenced, labels written anew.`,
+          Images and instance maps are referenced, labels written anew.
+  cores   The same with label 2 the core of every node: its voxels at least --core-mm (default ${DEFAULT_CORE_MM}) from
+          anything that is not that node, or half the node's greatest depth where that is less. Touching
+          nodes have cores apart; nodal predict grows one node from each predicted core.`,
   positionals: { name: 'action and folders', min: 1, max: 1000 },
   options: {
     out: { type: 'path', placeholder: 'DIR', help: 'the new dataset folder (must not exist or be empty)' },
@@ -63,6 +67,7 @@ export const datasetCommand = defineCommand({
     channels: { type: 'string', placeholder: 'CT,PET', help: 'import --images: channel names, in channel order (default CT)' },
     labelNames: { type: 'string', placeholder: 'NAME=V,...', help: 'import --images: label names, e.g. benign_node=1,malignant_node=2 (default label_<v>, or node for 1 alone)' },
     borderMm: { type: 'number', min: 0.1, max: 20, placeholder: 'MM', help: `borders: how far into each node the border between touching nodes reaches (default ${DEFAULT_BORDER_MM})` },
+    coreMm: { type: 'number', min: 0.1, max: 20, placeholder: 'MM', help: `cores: how deep inside each node its core starts (default ${DEFAULT_CORE_MM})` },
     warningsOk: { type: 'boolean', help: 'check: exit 0 when only warnings (empty labels, tiny components, outliers) are found' },
   },
   examples: [
@@ -71,6 +76,7 @@ export const datasetCommand = defineCommand({
     'nodal dataset check data/Dataset040_clinic',
     'nodal dataset merge data/Dataset011_chest data/ins_lidc0001 --out data/Dataset031_mix',
     'nodal dataset borders data/Dataset031_mix --out data/Dataset032_mix_borders',
+    'nodal dataset cores data/Dataset031_mix --out data/Dataset033_mix_cores',
   ],
   async run({ values, positionals: [action, ...folders] }) {
     if (action === 'import') return runImport(values, folders)
@@ -91,11 +97,19 @@ export const datasetCommand = defineCommand({
       console.log(`wrote ${r.path}: ${r.cases} cases, ${r.casesWithBorders} with touching nodes (${r.borderVoxels} border voxels)`)
       return 0
     }
-    throw usageError('dataset', `unknown action '${action}' (import, check, merge or borders)`)
+    if (action === 'cores') {
+      if (!values.out) throw usageError('dataset', 'cores needs --out DIR')
+      if (folders.length !== 1) throw usageError('dataset', 'cores needs one dataset folder')
+      const bar = new ProgressBar('cases  ', 1)
+      const r = await writeCoreDataset(folders[0]!, values.out, { coreMm: values.coreMm, name: values.name, onCase: (done, total) => { bar.setTotal(total); bar.update(done) } })
+      console.log(`wrote ${r.path}: ${r.cases} cases, ${r.borderVoxels} core voxels`)
+      return 0
+    }
+    throw usageError('dataset', `unknown action '${action}' (import, check, merge, borders or cores)`)
   },
 })
 
-type Values = { borderMm?: number; warningsOk?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
+type Values = { borderMm?: number; coreMm?: number; warningsOk?: boolean; out?: string; map?: string; name?: string; partial?: boolean; partialMargin?: number; images?: string; labels?: string; channels?: string; labelNames?: string }
 
 async function runImport(values: Values, folders: string[]): Promise<number> {
   if (!values.out) throw usageError('dataset', 'import needs --out DIR')

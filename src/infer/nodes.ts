@@ -4,9 +4,10 @@
  * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
  * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
  */
-import { borderClasses, type OutputClass } from '../bundle/schema.js'
+import { borderClasses, coreClasses, type OutputClass } from '../bundle/schema.js'
 import { connectedComponents } from '../volume/components.js'
 import { componentsAcrossBorders } from './borders.js'
+import { componentsFromCores } from './cores.js'
 import { type SeparateOptions, separateTouching } from './separate.js'
 import { cropOrPad, extendBox } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
@@ -84,8 +85,8 @@ function binaryEntropyBits(p: number): number {
 }
 
 export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOptions): NodeExtraction {
-  const { ids, count: components, border } = nodeComponents(labels, o.classes)
-  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, { crease: border, ...o.separate })
+  const { ids, count: components, border, decided } = nodeComponents(labels, o.classes)
+  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, { crease: border, whole: decided, ...o.separate })
   const acc = accumulate(ids, count, labels, foreground, o)
   const minVoxels = (o.minVolumeMm3 ?? 20) / labels.voxelVolumeMm3
   const kept = acc.map((a, c) => ({ a, c })).filter(({ a, c }) => c > 0 && a.voxels >= minVoxels)
@@ -100,19 +101,25 @@ export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOp
 
 /**
  * 26-connected components of the foreground; apart along the border class when the model has one
- * (borders.ts), which also returns where the border was, for the watershed to cut through what it left open.
+ * (borders.ts), which also returns where the border was, for the watershed to cut through what it left open;
+ * one per predicted core when the model has a core class (cores.ts), which also says which ids the cores decided.
  */
-function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null } {
+function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null; decided: Set<number> | null } {
   const c = borderClasses(classes)
   if (c) {
     const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === c.border ? 1 : 0))
     const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, c.border, c.node)
-    return { ids, count, border }
+    return { ids, count, border, decided: null }
+  }
+  const core = coreClasses(classes)
+  if (core) {
+    const { ids, count, decided } = componentsFromCores(labels.data, labels.shape, labels.spacing, core.core, core.node)
+    return { ids, count, border: null, decided }
   }
   const mask = new Uint8Array(labels.data.length)
   for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
   const { labels: ids, count } = connectedComponents(mask, labels.shape, 26)
-  return { ids, count, border: null }
+  return { ids, count, border: null, decided: null }
 }
 
 function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: Float32Array, o: NodeOptions): Accumulator[] {

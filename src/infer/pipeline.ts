@@ -7,7 +7,7 @@
  * measured) -> for multi-stage bundles, stage 2 classifies each node. The model's ONNX sessions come in
  * already open (NodalPipeline.open with an opener; predict.ts opens them from a bundle folder).
  */
-import { borderClasses, type ModelJson, outputClasses } from '../bundle/schema.js'
+import { borderClasses, coreClasses, type ModelJson, outputClasses } from '../bundle/schema.js'
 import { NodeClassifierRunner } from '../classify/stage2.js'
 import { camOverlay } from '../classify/cam.js'
 import { NodalError } from '../errors.js'
@@ -118,9 +118,13 @@ export class NodalPipeline {
     const foregroundNet = new Float32Array(voxels)
     for (let v = 0; v < voxels; v++) foregroundNet[v] = 1 - probabilities![v]!
     const foreground = revertChannel(pre.record, foregroundNet).data as Float32Array
+    // a border or core class (nodal dataset borders/cores) only helps to keep nodes apart: nodes are found at
+    // foreground 0.5 as with two classes, and the helper class marks the voxels where it takes the larger share
     const border = borderClasses(this.json.classes)
+    const core = coreClasses(this.json.classes)
+    const helper = border ? { index: border.border, node: border.node } : core ? { index: core.core, node: core.node } : null
     const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!)
-      : border ? nodeAndBorderLabels(foreground, revertChannel(pre.record, probabilities!.subarray(border.border * voxels, (border.border + 1) * voxels)).data as Float32Array, channels[0]!, border)
+      : helper ? nodeAndHelperLabels(foreground, revertChannel(pre.record, probabilities!.subarray(helper.index * voxels, (helper.index + 1) * voxels)).data as Float32Array, channels[0]!, helper)
         : revertToLabels(pre.record, probabilities!, classes).labels
     const disagreementOnInput = disagreement ? revertChannel(pre.record, disagreement).data as Float32Array : null
     const ct = this.json.channels[0]!.normalization.scheme === 'ct' ? channels[0]! : null
@@ -254,14 +258,14 @@ function thresholdLabels(foreground: Float32Array, like: Volume): Volume {
 }
 
 /**
- * A border bundle's labels (background, node, node_border): node where the foreground probability passes 0.5,
- * as for a two-class detector, and border where the border takes the larger share of it.
+ * A border or core bundle's labels (background, node, node_border or node_core): node where the foreground
+ * probability passes 0.5, as for a two-class detector, and the helper class where it takes the larger share of it.
  */
-function nodeAndBorderLabels(foreground: Float32Array, borderProbability: Float32Array, like: Volume, classes: { border: number; node: number }): Volume {
+function nodeAndHelperLabels(foreground: Float32Array, helperProbability: Float32Array, like: Volume, classes: { index: number; node: number }): Volume {
   const out = new Uint8Array(foreground.length)
   for (let v = 0; v < out.length; v++) {
     const p = foreground[v]!
-    if (p > 0.5) out[v] = borderProbability[v]! > p / 2 ? classes.border : classes.node
+    if (p > 0.5) out[v] = helperProbability[v]! > p / 2 ? classes.index : classes.node
   }
   return Volume.zeros(like.grid, 'uint8').withData(out, {})
 }

@@ -27,7 +27,7 @@ export function cardText(json: ModelJson, ds: Dataset): string {
     '## Data',
     `- Dataset: ${ds.json.name ?? ds.root} (${ds.cases.length} cases), ${String(ds.json.description ?? '')}`,
     `- Channels: ${json.channels.map((ch) => `${ch.name} (${ch.normalization.scheme})`).join(', ')}`,
-    `- Output classes: ${json.classes.map((k) => `${k.index} ${k.name} (dataset labels ${k.dataset_labels.join('/')})`).join('; ')}`,
+    `- Output classes: ${json.classes.map((k) => `${k.index} ${k.name} (dataset labels ${k.dataset_labels.join('/') || 'none: it only helps to keep nodes apart'})`).join('; ')}`,
     '',
     '## Settings',
     `- Network: ${json.network.name}, features ${c.features?.join('-') ?? '?'}, patch ${json.patch_size.join('x')} (z, y, x), spacing ${json.target_spacing.join('x')} mm, batch ${p.batch_size}`,

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { BORDER_CLASS, BUNDLE_FORMAT, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
+import { BORDER_CLASS, BUNDLE_FORMAT, CORE_CLASS, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
 import { type Dataset, isSyntheticDataset, loadOrCreateSplits, readDataset } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
 import { saveOnnx } from '../export/index.js'
@@ -40,14 +40,32 @@ export function defaultBundleDir(planDir: string, model: string, target: string)
   return join(resolve(planDir), 'models', `${model}_${target}`)
 }
 
-function classesOf(target: Target, ds: Dataset): OutputClass[] {
+export function classesOf(target: Target, ds: Dataset): OutputClass[] {
   const { foreground, malignant, names } = ds.labels
   if (target === 'all-nodes') return [{ index: 0, name: 'background', dataset_labels: [0] }, { index: 1, name: 'node', dataset_labels: foreground }]
   if (target === 'malignant') {
     if (malignant.length === 0) throw new NodalError('bad-dataset', `${ds.root}: --target malignant needs a label named malignant (dataset.json labels: ${[...names.values()].join(', ')})`)
     return [{ index: 0, name: 'background', dataset_labels: [0, ...foreground.filter((v) => !malignant.includes(v))] }, { index: 1, name: 'malignant_node', dataset_labels: malignant }]
   }
-  return [{ index: 0, name: 'background', dataset_labels: [0] }, ...foreground.map((v, i) => ({ index: i + 1, name: names.get(v)!, dataset_labels: [v] }))]
+  const classes = [{ index: 0, name: 'background', dataset_labels: [0] }, ...foreground.map((v, i) => ({ index: i + 1, name: names.get(v)!, dataset_labels: [v] }))]
+  return helperDataset(ds) ? withSourceLabels(classes, ds) : classes
+}
+
+/** A dataset made by nodal dataset borders or cores: label 1 every node of its source, label 2 a helper class. */
+function helperDataset(ds: Dataset): boolean {
+  return [...ds.labels.names.values()].some((n) => n === BORDER_CLASS || n === CORE_CLASS)
+}
+
+/**
+ * A helper dataset's node class stands for the source's node labels (dataset.json "nodal": {"node_labels"}), so
+ * its predictions evaluate against the source (benign and malignant together); the helper class never leaves
+ * nodal predict and stands for no label.
+ */
+function withSourceLabels(classes: OutputClass[], ds: Dataset): OutputClass[] {
+  const labels = (ds.json.nodal as { node_labels?: unknown } | undefined)?.node_labels
+  const source = Array.isArray(labels) && labels.every((v) => Number.isInteger(v)) ? labels as number[] : null
+  return classes.map((c) => (c.name === BORDER_CLASS || c.name === CORE_CLASS ? { ...c, dataset_labels: [] }
+    : c.index > 0 && source ? { ...c, dataset_labels: source } : c))
 }
 
 export async function trainModel(o: TrainOptions): Promise<{ bundle: string; folds: FoldRecord[]; stopped: boolean }> {

@@ -252,6 +252,46 @@ test('a border bundle (node, node_border): two spheres joined by a bright slab c
   }
 })
 
+test('a core bundle (node, node_core): one node per core; a component with one core stays whole where the watershed would cut it', async () => {
+  const tmp = tempDir()
+  try {
+    const g = GRIDS[0]!
+    // pair: spheres of radius 7 mm, centres 7 mm apart along x, each with a bright core of radius 2 mm: a neck
+    // too wide for the watershed, two cores. single: two spheres of 6 mm joined by a thin neck (the watershed
+    // splits them) with one core, in the left one
+    const a: Sphere = { centre: [FOV[0] - 3.5, FOV[1], FOV[2]], radius: 7 }, b: Sphere = { centre: [FOV[0] + 3.5, FOV[1], FOV[2]], radius: 7 }
+    const c: Sphere = { centre: [FOV[0] - 5.5, FOV[1] + 20, FOV[2]], radius: 6 }, d: Sphere = { centre: [FOV[0] + 5.5, FOV[1] + 20, FOV[2]], radius: 6 }
+    const scan = sphereScan(g, { spheres: [a, b, c, d] })
+    const cores = [a, b, c]
+    for (let v = 0; v < scan.data.length; v++) {
+      const p = indexToWorld(scan, [v % g.shape[0], Math.floor(v / g.shape[0]) % g.shape[1], Math.floor(v / (g.shape[0] * g.shape[1]))])
+      if (cores.some((s) => Math.hypot(p[0] - s.centre[0], p[1] - s.centre[1], p[2] - s.centre[2]) <= 2)) scan.data[v] = HU_BORDER
+    }
+    const scanPath = join(tmp.path, 'cores.nii.gz')
+    writeFileSync(scanPath, encodeNifti(scan, true))
+    const run = (bundle: string, out: string) => {
+      const r = runCli(['predict', scanPath, '--model', bundle, '--out', out, '--format', 'nifti,json', '--threads', '1'])
+      assert.equal(r.code, 0, r.stderr)
+      return Object.values(JSON.parse(readFileSync(join(out, 'cores', 'nodes.json'), 'utf8')).instances) as NodeLike[]
+    }
+    const side = (n: NodeLike) => `${n.centre_mm[1] > FOV[1] + 10 ? 'single' : 'pair'} ${Math.abs(n.centre_mm[0] - FOV[0]) < 1.5 ? 0 : Math.sign(n.centre_mm[0] - FOV[0])}`
+    const plain = run(makeBundle(join(tmp.path, 'plain')), join(tmp.path, 'out-plain'))
+    assert.deepEqual(plain.map(side).sort(), ['pair 0', 'single -1', 'single 1'], 'without cores: the pair joined, the single cut in two')
+    const cored = run(makeBundle(join(tmp.path, 'core'), { core: true }), join(tmp.path, 'out-core'))
+    const sides = cored.map(side).sort()
+    assert.equal(sides.length, 3, `node centres ${cored.map((n) => n.centre_mm)}`)
+    assert.deepEqual([sides[0], sides[1]], ['pair -1', 'pair 1'])
+    assert.match(sides[2]!, /^single/)
+    // the pair is split halfway between the cores: equal halves
+    const pair = cored.filter((n) => side(n).startsWith('pair'))
+    assert.ok(Math.abs(pair[0]!.volume_ml - pair[1]!.volume_ml) < 0.15 * pair[0]!.volume_ml, `volumes ${pair.map((n) => n.volume_ml)}`)
+    const labels = await readVolume(join(tmp.path, 'out-core', 'cores', 'labels.nii.gz'))
+    assert.deepEqual([...new Set(labels.data)].sort(), [0, 1], 'core voxels are given to their nodes')
+  } finally {
+    tmp.cleanup()
+  }
+})
+
 test('a folder of cases with one corrupt file: the others are written, the bad one reported, exit 1', () => {
   const tmp = tempDir()
   try {

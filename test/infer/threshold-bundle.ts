@@ -42,6 +42,8 @@ function borderOnnx(): Uint8Array {
 export interface BundleOptions {
   /** Three classes: background, node, node_border (CT only). */
   border?: boolean
+  /** Three classes: background, node, node_core, with the border bundle's network (core where HU > 350). */
+  core?: boolean
   pet?: boolean
   version?: number
   /** Training spacings [z, y, x]. */
@@ -75,13 +77,14 @@ export function makeBundle(dir: string, o: BundleOptions = {}): string {
   const json = {
     format: 'nodal-model', version: o.version ?? 1, name: 'threshold', created: '2024-01-01T00:00:00Z', nodal_version: '0.1.0', target: 'all-nodes',
     classes: [{ index: 0, name: 'background', dataset_labels: [0] }, { index: 1, name: 'node', dataset_labels: [1, 2] },
-      ...(o.border ? [{ index: 2, name: 'node_border', dataset_labels: [3] }] : [])],
+      ...(o.border ? [{ index: 2, name: 'node_border', dataset_labels: [3] }] : []),
+      ...(o.core ? [{ index: 2, name: 'node_core', dataset_labels: [3] }] : [])],
     channels, network: { name: 'unet', config }, patch_size: patch, target_spacing: target, loss: 'dice_ce', plans,
     folds: [{ fold: 0, onnx: 'fold_0.onnx', weights: 'fold_0.safetensors', iterations: 1, training_seconds: 1, validation_cases: 0, validation: null }],
     synthetic_training_data: true, intended_use: 'tests',
   }
   if (!o.withoutModelJson) writeFileSync(join(dir, 'model.json'), JSON.stringify(json, null, 2))
-  if (!o.withoutOnnx && o.border) writeFileSync(join(dir, 'fold_0.onnx'), borderOnnx())
+  if (!o.withoutOnnx && (o.border || o.core)) writeFileSync(join(dir, 'fold_0.onnx'), borderOnnx())
   else if (!o.withoutOnnx) {
     const c = channels.length
     if (!onnxCache.has(c)) onnxCache.set(c, thresholdOnnx(c))
