@@ -124,7 +124,8 @@ export class NodalPipeline {
     const core = coreClasses(this.json.classes)
     const helper = border ? { index: border.border, node: border.node } : core ? { index: core.core, node: core.node } : null
     const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!)
-      : helper ? nodeAndHelperLabels(foreground, revertChannel(pre.record, probabilities!.subarray(helper.index * voxels, (helper.index + 1) * voxels)).data as Float32Array, channels[0]!, helper)
+      // (the helper channel is brought back only where the foreground passes 0.5: the rest is never read)
+      : helper ? nodeAndHelperLabels(foreground, revertChannel(pre.record, probabilities!.subarray(helper.index * voxels, (helper.index + 1) * voxels), 0, aboveHalf(foreground)).data as Float32Array, channels[0]!, helper)
         : revertToLabels(pre.record, probabilities!, classes).labels
     const disagreementOnInput = disagreement ? revertChannel(pre.record, disagreement).data as Float32Array : null
     const ct = this.json.channels[0]!.normalization.scheme === 'ct' ? channels[0]! : null
@@ -268,6 +269,12 @@ function nodeAndHelperLabels(foreground: Float32Array, helperProbability: Float3
     if (p > 0.5) out[v] = helperProbability[v]! > p / 2 ? classes.index : classes.node
   }
   return Volume.zeros(like.grid, 'uint8').withData(out, {})
+}
+
+function aboveHalf(p: Float32Array): Uint8Array {
+  const out = new Uint8Array(p.length)
+  for (let v = 0; v < p.length; v++) out[v] = p[v]! > 0.5 ? 1 : 0
+  return out
 }
 
 function entropyVolume(foreground: Float32Array, like: Volume): Volume {

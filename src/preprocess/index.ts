@@ -122,8 +122,8 @@ export function revertToLabels(record: PreprocessRecord, probabilities: Float32A
 }
 
 /** One class's probability back on the input grid (linear), e.g. for --save-probabilities. */
-export function revertChannel(record: PreprocessRecord, data: Float32Array, fill = 0): Volume {
+export function revertChannel(record: PreprocessRecord, data: Float32Array, fill = 0, where?: ArrayLike<number>): Volume {
   const t = record.targetGrid
   const onTarget = new Volume(data, [...t.shape], [...t.spacing], [...t.origin], t.axes)
-  return sameGrid(t, record.sourceGrid) ? onTarget : resampleTo(onTarget, record.sourceGrid, { interpolation: 'linear', fill })
+  return sameGrid(t, record.sourceGrid) ? onTarget : resampleTo(onTarget, record.sourceGrid, { interpolation: 'linear', fill, where })
 }

@@ -9,6 +9,8 @@ export interface ResampleOptions {
   fill?: number
   /** Output data type; default: the source's for nearest, float32 for linear. */
   dtype?: DType
+  /** Only target voxels where this (flat, on the target grid) is non-zero are sampled; the others get `fill`. */
+  where?: ArrayLike<number>
 }
 
 /**
@@ -30,6 +32,8 @@ export function resampleTo(src: Volume, target: Grid, opts: ResampleOptions = {}
   const t = toSrc.map((r) => r[0] * o[0] + r[1] * o[1] + r[2] * o[2]) as Vec3
   const sample = interpolation === 'nearest' ? nearestSampler(src, fill) : linearSampler(src, fill)
   const round = dtype.startsWith('float') ? (v: number) => v : Math.round
+  const where = opts.where
+  if (where && fill !== 0) out.fill(fill)
   let n = 0
   for (let k = 0; k < nz; k++) {
     for (let j = 0; j < ny; j++) {
@@ -37,7 +41,8 @@ export function resampleTo(src: Volume, target: Grid, opts: ResampleOptions = {}
       let y = t[1] + cj[1] * j + ck[1] * k
       let z = t[2] + cj[2] * j + ck[2] * k
       for (let i = 0; i < nx; i++) {
-        out[n++] = round(sample(x, y, z))
+        if (!where || where[n]) out[n] = round(sample(x, y, z))
+        n++
         x += ci[0]; y += ci[1]; z += ci[2]
       }
     }

@@ -39,6 +39,15 @@ test('linear resampling onto a rotated grid reproduces a linear function of worl
   }
 })
 
+test('resampling only where a mask says: the same values there, the fill elsewhere', () => {
+  const src = ramp([30, 30, 20], [1, 1, 2], [0, 0, 0])
+  const target = { shape: [10, 10, 5] as [number, number, number], spacing: [1.3, 0.7, 2.2] as [number, number, number], origin: [8, 9, 10] as [number, number, number], axes: src.axes }
+  const full = resampleTo(src, target, { interpolation: 'linear' })
+  const where = Uint8Array.from({ length: 500 }, (_, n) => (n % 7 === 0 ? 1 : 0))
+  const part = resampleTo(src, target, { interpolation: 'linear', where, fill: -1 })
+  for (let n = 0; n < 500; n++) assert.equal(part.data[n], where[n] ? full.data[n] : -1)
+})
+
 test('nearest resampling keeps labels and fills outside with 0; spacing change keeps the extent', () => {
   const lab = new Volume(new Uint8Array(8 * 8 * 8).fill(3), [8, 8, 8], [1, 1, 1], [0, 0, 0])
   const shifted = resampleTo(lab, { shape: [8, 8, 8], spacing: [1, 1, 1], origin: [4, 0, 0], axes: lab.axes }, { interpolation: 'nearest' })
