@@ -106,24 +106,24 @@ export const BORDER_CLASS = 'node_border'
 /** A detector's class for the inner part of each node (src/dataset/borders.ts): the seeds that keep touching nodes apart. */
 export const CORE_CLASS = 'node_core'
 /** Classes that only help to separate nodes: they fold into the node class and never appear in outputs. */
-const HELPER_CLASSES = [BORDER_CLASS, CORE_CLASS]
-
-/** A border bundle's class indices: the border, and the node class its voxels fold into; null for other bundles. */
-export function borderClasses(classes: OutputClass[]): { border: number; node: number } | null {
-  const border = classes.findIndex((c) => c.name === BORDER_CLASS)
-  return border > 0 ? { border, node: classes.findIndex((_, i) => i > 0 && i !== border) } : null
+export function isHelperClass(name: string): boolean {
+  return name === BORDER_CLASS || name === CORE_CLASS
 }
 
-/** A core bundle's class indices: the core, and the node class its voxels fold into; null for other bundles. */
-export function coreClasses(classes: OutputClass[]): { core: number; node: number } | null {
-  const core = classes.findIndex((c) => c.name === CORE_CLASS)
-  return core > 0 ? { core, node: classes.findIndex((_, i) => i > 0 && i !== core) } : null
+/**
+ * A border or core bundle's helper class: which kind, its index, and the node class its voxels fold into;
+ * null for other bundles.
+ */
+export function helperClass(classes: OutputClass[]): { kind: 'border' | 'core'; index: number; node: number } | null {
+  const index = classes.findIndex((c) => isHelperClass(c.name))
+  if (index <= 0) return null
+  return { kind: classes[index]!.name === BORDER_CLASS ? 'border' : 'core', index, node: classes.findIndex((_, i) => i > 0 && i !== index) }
 }
 
 /** The classes a bundle's outputs (labels, nodes.json) use: the pipeline's for a multi-stage bundle; never the border or core. */
 export function outputClasses(json: ModelJson): OutputClass[] {
   if (json.pipeline === 'multi' && json.pipeline_classes) return json.pipeline_classes
-  return json.classes.filter((c) => !HELPER_CLASSES.includes(c.name))
+  return json.classes.filter((c) => !isHelperClass(c.name))
 }
 
 function fail(dir: string, problem: string): never {

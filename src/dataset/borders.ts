@@ -17,7 +17,7 @@ import { BORDER_CLASS, CORE_CLASS } from '../bundle/schema.js'
 import { squaredDistanceTransform } from '../eval/edt.js'
 import { NodalError } from '../errors.js'
 import { readVolume, writeVolume } from '../io/index.js'
-import { extendBox } from '../volume/crop.js'
+import { componentBoxes } from '../volume/components.js'
 import type { Vec3, Volume } from '../volume/volume.js'
 import { LABELS_DIR, isSyntheticDataset, labelFileName, readDataset, writeDatasetJson } from './layout.js'
 
@@ -130,7 +130,10 @@ export function coreLabels(instances: Volume, coreMm: number): Volume {
   const [nx, ny] = instances.shape
   const ids = instances.data
   const out = new Uint8Array(ids.length)
-  for (const [id, box] of instanceBoxes(instances)) {
+  let count = 0
+  for (let v = 0; v < ids.length; v++) if (ids[v]! > count) count = ids[v]!
+  for (const [id, box] of componentBoxes(ids, count, instances.shape).entries()) {
+    if (!box) continue
     // the node's box with one voxel of margin all round, so the distance map sees its outside
     const lo = box.lo.map((v) => v - 1) as Vec3
     const size = box.hi.map((v, d) => v - lo[d]! + 2) as Vec3
@@ -151,21 +154,6 @@ export function coreLabels(instances: Volume, coreMm: number): Volume {
     for (let w = 0; w < n; w++) if (!outside[w]) out[flat[w]!] = sq[w]! >= threshold ? 2 : 1
   }
   return instances.withData(out, { ...instances.meta, modality: undefined })
-}
-
-function instanceBoxes(instances: Volume): Map<number, { lo: Vec3; hi: Vec3 }> {
-  const [nx, ny] = instances.shape
-  const boxes = new Map<number, { lo: Vec3; hi: Vec3 }>()
-  const ids = instances.data
-  for (let v = 0; v < ids.length; v++) {
-    const id = ids[v]!
-    if (id === 0) continue
-    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
-    const b = boxes.get(id)
-    if (!b) { boxes.set(id, { lo: [i, j, k], hi: [i, j, k] }); continue }
-    extendBox(b.lo, b.hi, i, j, k)
-  }
-  return boxes
 }
 
 function countValue(data: ArrayLike<number>, value: number): number {

@@ -15,7 +15,8 @@ import type { Vec3 } from '../volume/volume.js'
 
 /** Cores smaller than this (mm³) are noise, not seeds: about a voxel of the detector's grid. */
 export const DEFAULT_MIN_CORE_MM3 = 8
-// chosen on 22 cases of stage 2's training data (Dataset021) that the core detector never trained on; see README
+// chosen on stage-1 outputs of 22 cases of stage 2's training data (Dataset021) that the core detector never trained on,
+// against their true instances: malignant nodes found 53 of 59 at 0.85, 50 at 0.7, against 48 without cores
 export const DEFAULT_CORE_NECK_RATIO = 0.85
 /** The watershed on cores keeps parts down to this size (mm³): a core is much smaller than its node. */
 export const DEFAULT_MIN_CORE_PART_MM3 = 30

@@ -4,7 +4,7 @@
  * measured as radiologists report nodes (RECIST short and long axis on the axial slice of largest extent,
  * src/volume/measure.ts) with its class, scores, volume, centre, box, mean HU, SUVmax and uncertainty.
  */
-import { borderClasses, coreClasses, type OutputClass } from '../bundle/schema.js'
+import { helperClass, type OutputClass } from '../bundle/schema.js'
 import { connectedComponents } from '../volume/components.js'
 import { componentsAcrossBorders } from './borders.js'
 import { componentsFromCores } from './cores.js'
@@ -105,15 +105,14 @@ export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOp
  * one per predicted core when the model has a core class (cores.ts), which also says which ids the cores decided.
  */
 function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null; decided: Set<number> | null } {
-  const c = borderClasses(classes)
-  if (c) {
-    const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === c.border ? 1 : 0))
-    const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, c.border, c.node)
+  const helper = helperClass(classes)
+  if (helper?.kind === 'border') {
+    const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === helper.index ? 1 : 0))
+    const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, helper.index, helper.node)
     return { ids, count, border, decided: null }
   }
-  const core = coreClasses(classes)
-  if (core) {
-    const { ids, count, decided } = componentsFromCores(labels.data, labels.shape, labels.spacing, core.core, core.node)
+  if (helper?.kind === 'core') {
+    const { ids, count, decided } = componentsFromCores(labels.data, labels.shape, labels.spacing, helper.index, helper.node)
     return { ids, count, border: null, decided }
   }
   const mask = new Uint8Array(labels.data.length)

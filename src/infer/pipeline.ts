@@ -7,7 +7,7 @@
  * measured) -> for multi-stage bundles, stage 2 classifies each node. The model's ONNX sessions come in
  * already open (NodalPipeline.open with an opener; predict.ts opens them from a bundle folder).
  */
-import { borderClasses, coreClasses, type ModelJson, outputClasses } from '../bundle/schema.js'
+import { helperClass, type ModelJson, outputClasses } from '../bundle/schema.js'
 import { NodeClassifierRunner } from '../classify/stage2.js'
 import { camOverlay } from '../classify/cam.js'
 import { NodalError } from '../errors.js'
@@ -120,9 +120,7 @@ export class NodalPipeline {
     const foreground = revertChannel(pre.record, foregroundNet).data as Float32Array
     // a border or core class (nodal dataset borders/cores) only helps to keep nodes apart: nodes are found at
     // foreground 0.5 as with two classes, and the helper class marks the voxels where it takes the larger share
-    const border = borderClasses(this.json.classes)
-    const core = coreClasses(this.json.classes)
-    const helper = border ? { index: border.border, node: border.node } : core ? { index: core.core, node: core.node } : null
+    const helper = helperClass(this.json.classes)
     const labels = classes === 2 ? thresholdLabels(foreground, channels[0]!)
       // (the helper channel is brought back only where the foreground passes 0.5: the rest is never read)
       : helper ? nodeAndHelperLabels(foreground, revertChannel(pre.record, probabilities!.subarray(helper.index * voxels, (helper.index + 1) * voxels), 0, aboveHalf(foreground)).data as Float32Array, channels[0]!, helper)

@@ -11,8 +11,7 @@
  *   - a part under `minVolumeMm3` is never cut off: it rejoins the neighbour it meets highest.
  */
 import { squaredDistanceTransform } from '../eval/edt.js'
-import { growLabels } from '../volume/components.js'
-import { extendBox } from '../volume/crop.js'
+import { type ComponentBox as Box, componentBoxes, growLabels } from '../volume/components.js'
 import type { Vec3 } from '../volume/volume.js'
 
 export interface SeparateOptions {
@@ -53,21 +52,6 @@ export function separateTouching(ids: Int32Array, count: number, shape: Vec3, sp
     for (let p = 1; p < parts.length; p++) for (const v of parts[p]!) ids[v] = idOf[p]!
   }
   return next
-}
-
-interface Box { lo: Vec3; hi: Vec3 }
-
-function componentBoxes(ids: Int32Array, count: number, shape: Vec3): (Box | undefined)[] {
-  const boxes: (Box | undefined)[] = new Array(count + 1)
-  const [nx, ny] = shape
-  for (let v = 0; v < ids.length; v++) {
-    const c = ids[v]!
-    if (c === 0) continue
-    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
-    const b = boxes[c] ?? (boxes[c] = { lo: [i, j, k], hi: [i, j, k] })
-    extendBox(b.lo, b.hi, i, j, k)
-  }
-  return boxes
 }
 
 /** The component's voxels (flat indices on the full grid), one list per part; one list when it stays whole. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { BORDER_CLASS, BUNDLE_FORMAT, CORE_CLASS, BUNDLE_VERSION, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
+import { BORDER_CLASS, BUNDLE_FORMAT, BUNDLE_VERSION, isHelperClass, type FoldRecord, type ModelJson, type OutputClass, onnxFile, readBundle, weightsFile, writeModelJson } from '../bundle/index.js'
 import { type Dataset, isSyntheticDataset, loadOrCreateSplits, readDataset } from '../dataset/index.js'
 import { NodalError } from '../errors.js'
 import { saveOnnx } from '../export/index.js'
@@ -53,7 +53,7 @@ export function classesOf(target: Target, ds: Dataset): OutputClass[] {
 
 /** A dataset made by nodal dataset borders or cores: label 1 every node of its source, label 2 a helper class. */
 function helperDataset(ds: Dataset): boolean {
-  return [...ds.labels.names.values()].some((n) => n === BORDER_CLASS || n === CORE_CLASS)
+  return [...ds.labels.names.values()].some(isHelperClass)
 }
 
 /**
@@ -64,7 +64,7 @@ function helperDataset(ds: Dataset): boolean {
 function withSourceLabels(classes: OutputClass[], ds: Dataset): OutputClass[] {
   const labels = (ds.json.nodal as { node_labels?: unknown } | undefined)?.node_labels
   const source = Array.isArray(labels) && labels.every((v) => Number.isInteger(v)) ? labels as number[] : null
-  return classes.map((c) => (c.name === BORDER_CLASS || c.name === CORE_CLASS ? { ...c, dataset_labels: [] }
+  return classes.map((c) => (isHelperClass(c.name) ? { ...c, dataset_labels: [] }
     : c.index > 0 && source ? { ...c, dataset_labels: source } : c))
 }
 

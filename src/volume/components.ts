@@ -1,3 +1,4 @@
+import { extendBox } from './crop.js'
 import type { Vec3 } from './volume.js'
 
 export interface Components {
@@ -110,4 +111,21 @@ export function growLabels(labels: Int32Array | Uint16Array, shape: Vec3, canTak
     }
     frontier = next
   }
+}
+
+/** Inclusive voxel index bounds of one component. */
+export interface ComponentBox { lo: Vec3; hi: Vec3 }
+
+/** Each component's box, indexed by id 1..count (undefined for an id with no voxel); ids from a component or instance map. */
+export function componentBoxes(ids: ArrayLike<number>, count: number, shape: Vec3): (ComponentBox | undefined)[] {
+  const boxes: (ComponentBox | undefined)[] = new Array(count + 1)
+  const [nx, ny] = shape
+  for (let v = 0; v < ids.length; v++) {
+    const c = ids[v]!
+    if (c === 0) continue
+    const i = v % nx, j = Math.floor(v / nx) % ny, k = Math.floor(v / (nx * ny))
+    const b = boxes[c] ?? (boxes[c] = { lo: [i, j, k], hi: [i, j, k] })
+    extendBox(b.lo, b.hi, i, j, k)
+  }
+  return boxes
 }
