@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { isAbsolute, relative } from 'node:path'
 import { readVolume } from '../io/index.js'
-import { connectedComponents } from '../volume/components.js'
+import { componentBoxes, connectedComponents } from '../volume/components.js'
 import { boundingBox, cropOrPad } from '../volume/crop.js'
 import { measureNode } from '../volume/measure.js'
 import { orientationCode } from '../volume/orient.js'
@@ -175,28 +175,13 @@ function nodesOf(label: Volume, value: number): { voxels: number; shortAxisMm: n
   for (let n = 0; n < mask.length; n++) mask[n] = cropped.data[n] === value ? 1 : 0
   const comps = connectedComponents(mask, shape, 26)
   const ids = new Volume(comps.labels, shape, [...label.spacing], [0, 0, 0], label.axes)
-  return componentBoxes(comps.labels, shape, comps.count).map(([lo, hi], i) => {
+  return componentBoxes(comps.labels, comps.count, shape).slice(1).map((box, i) => {
+    const { lo, hi } = box!
     const start = lo.map((v) => v - 1) as Vec3
     const around = hi.map((v, d) => v - lo[d] + 3) as Vec3
     const m = measureNode(cropOrPad(ids, start, around), i + 1)!
     return { voxels: comps.sizes[i + 1], shortAxisMm: m.short_axis_mm }
   })
-}
-
-/** Inclusive bounding boxes of components 1..count of a component-id array. */
-function componentBoxes(ids: Int32Array, shape: Vec3, count: number): [Vec3, Vec3][] {
-  const boxes: [Vec3, Vec3][] = Array.from({ length: count }, () => [[Infinity, Infinity, Infinity], [-1, -1, -1]])
-  const [nx, ny] = shape
-  for (let n = 0; n < ids.length; n++) {
-    if (ids[n] === 0) continue
-    const [lo, hi] = boxes[ids[n] - 1]
-    const ijk = [n % nx, Math.floor(n / nx) % ny, Math.floor(n / (nx * ny))]
-    for (let d = 0; d < 3; d++) {
-      if (ijk[d] < lo[d]) lo[d] = ijk[d]
-      if (ijk[d] > hi[d]) hi[d] = ijk[d]
-    }
-  }
-  return boxes
 }
 
 /**

@@ -7,7 +7,7 @@ import { labelKind, labelSetFrom } from '../../dataset/labels.js'
 import { nodeColour } from '../../colours.js'
 import { TOTALSEGMENTATOR_NAMES } from '../../dataset/totalsegmentator.js'
 import { badInput } from '../../errors.js'
-import { connectedComponents } from '../../volume/components.js'
+import { componentBoxes, connectedComponents } from '../../volume/components.js'
 import { resampleTo } from '../../volume/resample.js'
 import { Grid, sameGrid, Vec3, Volume, worldToIndex } from '../../volume/volume.js'
 
@@ -211,7 +211,8 @@ export function structuresFromLabels(labels: Volume, opts: StructureOptions = {}
 }
 
 function numberStructures(groups: Array<{ label: number; name: string; numbered: boolean }>, ids: Int32Array, shape: Vec3): Structure[] {
-  const boxes = boundingBoxes(ids, shape, groups.length)
+  // every group has voxels: it is a present label or a component of one
+  const boxes = componentBoxes(ids, groups.length, shape)
   const counters = new Map<string, number>()
   const shades = new Map<string, number>()
   return groups.map((g, index) => {
@@ -224,19 +225,8 @@ function numberStructures(groups: Array<{ label: number; name: string; numbered:
       counters.set(g.name, n)
       name = `${g.name}_${String(n).padStart(2, '0')}`
     }
-    return { number: index + 1, name, label: g.label, color: nodeColour(g.name, shade) ?? colorOf(index), ...boxes[index] }
+    return { number: index + 1, name, label: g.label, color: nodeColour(g.name, shade) ?? colorOf(index), min: boxes[index + 1]!.lo, max: boxes[index + 1]!.hi }
   })
-}
-
-function boundingBoxes(ids: Int32Array, [nx, ny, nz]: Vec3, count: number): Array<{ min: Vec3; max: Vec3 }> {
-  const boxes = Array.from({ length: count }, () => ({ min: [nx, ny, nz] as Vec3, max: [-1, -1, -1] as Vec3 }))
-  let n = 0
-  for (let k = 0; k < nz; k++) for (let j = 0; j < ny; j++) for (let i = 0; i < nx; i++, n++) {
-    if (ids[n] === 0) continue
-    const b = boxes[ids[n] - 1], p = [i, j, k]
-    for (let d = 0; d < 3; d++) { b.min[d] = Math.min(b.min[d], p[d]); b.max[d] = Math.max(b.max[d], p[d]) }
-  }
-  return boxes
 }
 
 /** The binary mask of one structure, cropped to its bounding box; `start` is the box's first voxel. */
