@@ -13,8 +13,9 @@
  *                axillary stations) and --site axilla --seed 8 (axillae: the only fat of this scan roomy enough
  *                for nodes of >= 10 mm), as one group; and that scan with no nodes inserted
  * Each configuration runs `nodal predict` and `nodal evaluate` as a user would. Malignant nodes (label 2):
- * sensitivity at 1, 2 and 4 false positives per scan and CPM (FROC, IoU >= 0.1, score = the node's
- * probability of its class), Dice and HD95 of the malignant-node masks, ROC AUC of P(malignant) over the
+ * sensitivity at 1, 2 and 4 false positives per scan and CPM (FROC, IoU >= 0.1; multi-stage: every node ranked
+ * by its probability of malignancy; single-stage: the nodes it labels malignant, by their score); sensitivity
+ * and false positives per scan at the model's own call (the nodes it labels malignant); Dice and HD95 of the malignant-node masks, ROC AUC of P(malignant) over the
  * true nodes found; and for nodes of >= 10 mm short axis of either class (evaluate's "all" group), sensitivity
  * at <= 2 FP per scan. Real background also: false positives per scan on the same scan with nothing inserted.
  * Prints a markdown table and writes .bench/malignancy/results.json; --write-card also puts the table into the
@@ -108,6 +109,8 @@ interface Row {
   dice: number | null
   hd95: number | null
   auc: number | null
+  /** At the model's own call (the nodes it labels malignant): sensitivity and false positives per scan. */
+  sens_called: number | null
   fp_per_scan: number | null
   /** Any node (benign or malignant): sensitivity and false positives per scan of what predict outputs. */
   sens_all: number | null
@@ -121,16 +124,20 @@ function evaluateMalignant(pred: string, dir: string, tag: string, config: strin
   rmSync(evalDir, { recursive: true, force: true })
   nodal(['evaluate', '--pred', pred, '--gt', join(dir, 'labelsTr'), '--gt-instances', join(dir, 'instancesTr'), '--labels', '1,2', '--out', evalDir])
   const m = JSON.parse(readFileSync(join(evalDir, 'metrics.json'), 'utf8'))
-  const d = m.detection?.['2']
+  const called = m.detection?.['2']
+  // a multi-stage bundle gives every node a probability of malignancy: the FROC sweeps it over all nodes
+  // (evaluate's malignant_by_probability); a single-stage model only calls nodes malignant or not
+  const d = m.detection?.malignant_by_probability ?? called
   // evaluate's "all" group matches nodes of either class to nodes of either class
   const big = m.detection?.all?.by_size?.['>=10mm']
   const at = (rate: number) => (d?.froc?.sensitivity ? d.froc.sensitivity[d.froc.fp_per_scan.indexOf(rate)] ?? null : null)
   return {
-    data: tag, config, cases: m.cases.length, malignant_nodes: d?.gt_nodes ?? 0,
+    data: tag, config, cases: m.cases.length, malignant_nodes: called?.gt_nodes ?? 0,
     sens_1fp: at(1), sens_2fp: at(2), sens_4fp: at(4), cpm: d?.cpm ?? null,
     dice: m.aggregate?.['2']?.dice?.mean ?? null, hd95: m.aggregate?.['2']?.hd95?.mean ?? null,
     // a single-stage malignant model gives no probability of malignancy for a node, only 'malignant': no AUC
-    auc: config.startsWith('single') ? null : m.classification?.roc_auc ?? null, fp_per_scan: d?.fp_per_scan ?? null,
+    auc: config.startsWith('single') ? null : m.classification?.roc_auc ?? null,
+    sens_called: called?.sensitivity ?? null, fp_per_scan: called?.fp_per_scan ?? null,
     sens_all: m.detection?.all?.sensitivity ?? null, fp_per_scan_all: m.detection?.all?.fp_per_scan ?? null,
     sens_10mm_2fp: big?.froc?.sensitivity ? big.froc.sensitivity[big.froc.fp_per_scan.indexOf(2)] ?? null : null,
   }
@@ -187,8 +194,8 @@ function writeCardSection(card: string, rows: Row[]): void {
 
 function table(rows: Row[]): string {
   const f = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(d))
-  const head = '| data | pipeline | cases | malignant nodes | sens @1 FP | sens @2 FP | sens @4 FP | CPM | malignant Dice | HD95 mm | AUC malignant | FP/scan | any node: sens, FP/scan | any node >=10 mm: sens @2 FP | FP/scan, no nodes inserted |'
-  return [head, '|' + '---|'.repeat(15), ...rows.map((r) => `| ${r.data} | ${r.config} | ${r.cases} | ${r.malignant_nodes} | ${f(r.sens_1fp)} | ${f(r.sens_2fp)} | ${f(r.sens_4fp)} | ${f(r.cpm)} | ${f(r.dice)} | ${f(r.hd95, 1)} | ${f(r.auc)} | ${f(r.fp_per_scan, 2)} | ${f(r.sens_all)}, ${f(r.fp_per_scan_all, 2)} | ${f(r.sens_10mm_2fp)} | ${f(r.fp_per_scan_no_nodes, 0)} |`)].join('\n')
+  const head = '| data | pipeline | cases | malignant nodes | sens @1 FP | sens @2 FP | sens @4 FP | CPM | malignant Dice | HD95 mm | AUC malignant | called malignant: sens, FP/scan | any node: sens, FP/scan | any node >=10 mm: sens @2 FP | FP/scan, no nodes inserted |'
+  return [head, '|' + '---|'.repeat(15), ...rows.map((r) => `| ${r.data} | ${r.config} | ${r.cases} | ${r.malignant_nodes} | ${f(r.sens_1fp)} | ${f(r.sens_2fp)} | ${f(r.sens_4fp)} | ${f(r.cpm)} | ${f(r.dice)} | ${f(r.hd95, 1)} | ${f(r.auc)} | ${f(r.sens_called)}, ${f(r.fp_per_scan, 2)} | ${f(r.sens_all)}, ${f(r.fp_per_scan_all, 2)} | ${f(r.sens_10mm_2fp)} | ${f(r.fp_per_scan_no_nodes, 0)} |`)].join('\n')
 }
 
 await main()

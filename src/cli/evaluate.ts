@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { evaluate } from '../eval/evaluate.js'
+import { evaluate, MALIGNANT_BY_PROBABILITY } from '../eval/evaluate.js'
 import { parseMatchCriterion } from '../eval/matching.js'
 import { writeAtomically } from '../io/index.js'
 import { reportHtml } from '../report/html.js'
@@ -79,4 +79,6 @@ function printSummary(r: Awaited<ReturnType<typeof evaluate>>): void {
     console.log(`label ${l}: Dice ${f(a.dice.mean)} (agg ${f(a.dsc_agg)})  HD95 ${f(a.hd95.mean)} mm  NSD ${f(a.nsd.mean)}  ` +
       `nodes: sensitivity ${f(d.sensitivity)}  FP/scan ${f(d.fp_per_scan)}  CPM ${f(d.cpm)}  mAP ${f(d.map)}`)
   }
+  const m = r.detection[MALIGNANT_BY_PROBABILITY]
+  if (m) console.log(`label 2 over every node by P(malignant): CPM ${f(m.cpm)}  sensitivity at ${m.froc.fp_per_scan.join('/')} FP/scan ${m.froc.sensitivity?.map(f).join('/') ?? '–'}`)
 }

@@ -77,6 +77,14 @@ export interface LabelTranslationReport {
 /** The key of the class-agnostic detection group (all evaluated labels together). */
 export const ALL_NODES = 'all'
 
+/**
+ * The key of the malignant nodes' detection over every predicted node ranked by its probability of
+ * malignancy (where the model gives one per node, as a multi-stage bundle does). Label 2's group
+ * holds only the nodes the model called malignant, so its FROC cannot go past that one operating
+ * point; this one sweeps the threshold on the probability, as a malignancy FROC does.
+ */
+export const MALIGNANT_BY_PROBABILITY = 'malignant_by_probability'
+
 export async function evaluate(opts: EvaluateOptions): Promise<Evaluation> {
   const warnings: string[] = []
   const warnUser = opts.warn
@@ -269,6 +277,8 @@ async function compare(pairs: CasePair[], opts: EvaluateOptions, ctx: CompareCon
   // one label that stands for several dataset labels (an all-nodes prediction): also reported as all nodes
   const allNodes = labels.length > 1 || pairs.some((p) => p.gtLabels)
   const groups = allNodes ? [...labels.map(String), ALL_NODES] : labels.map(String)
+  // only where the model gave every case's nodes a probability of malignancy
+  if (outcomes.length && outcomes.every((o) => o.detection.has(MALIGNANT_BY_PROBABILITY))) groups.push(MALIGNANT_BY_PROBABILITY)
   const detection: Record<string, DetectionReport> = {}
   for (const group of groups) detection[group] = detectionReport(outcomes.map((o) => o.detection.get(group)!))
   const hasClasses = labels.includes(1) && labels.includes(2)
@@ -308,12 +318,29 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
     }
     result.nodes[key] = { tp: d.pairs.size, fp: predMap.nodes.length - d.pairs.size, fn: gtMap.nodes.length - d.pairs.size }
   }
+  if (predNodes && labels.includes(1) && labels.includes(2)) {
+    const byProbability = malignantByProbability(predNodes, pred, labels, gtInstances ? nodesFromInstanceMap(gtInstances.volume, gt, [2]) : nodesFromLabelMap(gt, [2]), opts.match)
+    if (byProbability) detection.set(MALIGNANT_BY_PROBABILITY, byProbability)
+  }
   if (ctx.snapshots) {
     const image = await readImage(opts.images, pair.name, gt)
     const snap = snapshotWorstSlice(pred, gt, labels, image)
     if (snap) ctx.snapshots.set(pair.name, snap)
   }
   return { result, voxelMm3: gt.voxelVolumeMm3, voxelCount: gt.voxelCount, detection, classified }
+}
+
+/**
+ * Every predicted node (of any label) scored by its probability of malignancy, against the true
+ * malignant nodes; null when some node has no probability from the model (nodes JSON).
+ */
+function malignantByProbability(source: { instances: InstanceSource | null; attributes: Record<string, InstanceAttributes> | null }, pred: Volume, labels: number[], gtMalignant: NodeMap, match: MatchCriterion): CaseDetection | null {
+  if (!source.instances || !source.attributes) return null
+  const predMap = nodesFromInstanceMap(source.instances.volume, pred, labels)
+  const probabilities = predMap.nodes.map((node) => source.attributes![String(node.id)]?.probability_malignant)
+  if (probabilities.some((p) => typeof p !== 'number')) return null
+  predMap.nodes.forEach((node, i) => { node.score = probabilities[i]! })
+  return detectCase(predMap, gtMalignant, match)
 }
 
 /**

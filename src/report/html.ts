@@ -1,4 +1,4 @@
-import type { Comparison, Evaluation } from '../eval/evaluate.js'
+import { ALL_NODES, type Comparison, type Evaluation, MALIGNANT_BY_PROBABILITY } from '../eval/evaluate.js'
 import { SIZE_STRATA } from '../eval/detection.js'
 import { barChart, blandAltmanChart, escapeXml, frocChart } from './svg.js'
 import { pngDataUri, thumbnailPng } from './thumbnail.js'
@@ -56,7 +56,9 @@ function table(header: string[], rows: string[][]): string {
 }
 
 function groupName(group: string): string {
-  return group === 'all' ? 'all nodes' : `label ${group}`
+  if (group === ALL_NODES) return 'all nodes'
+  if (group === MALIGNANT_BY_PROBABILITY) return 'label 2, every node by P(malignant)'
+  return `label ${group}`
 }
 
 function overlapTable(e: Comparison, label: string): string {

@@ -152,6 +152,47 @@ test('instance maps with scores and classes, centre matching, and a label absent
   }
 })
 
+test('malignant nodes over every node by P(malignant): the sweep passes the called-malignant operating point', async () => {
+  const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
+  try {
+    for (const dir of ['gt', 'pred', 'gt_inst', 'pred_inst']) mkdirSync(join(root, dir))
+    // truth: malignant A and B, benign C. Prediction: A called malignant (p 0.9), B called benign (p 0.3),
+    // C benign (p 0.4), D where nothing is (p 0.1)
+    const shape: [number, number, number] = [40, 10, 6]
+    const gt = emptyVolume(shape), gtInst = emptyVolume(shape), pred = emptyVolume(shape), predInst = emptyVolume(shape)
+    const boxes: [number, number][] = [[1, 6], [10, 15], [19, 24], [30, 35]]
+    boxes.slice(0, 3).forEach(([a, b], i) => { paintBox(gt, [a, 2, 1], [b, 7, 4], i < 2 ? 2 : 1); paintBox(gtInst, [a, 2, 1], [b, 7, 4], i + 1) })
+    boxes.forEach(([a, b], i) => { paintBox(pred, [a, 2, 1], [b, 7, 4], i === 0 ? 2 : 1); paintBox(predInst, [a, 2, 1], [b, 7, 4], i + 1) })
+    await writeVolume(gt, join(root, 'gt', 'a.nii.gz'))
+    await writeVolume(gtInst, join(root, 'gt_inst', 'a.nii.gz'))
+    await writeVolume(pred, join(root, 'pred', 'a.nii.gz'))
+    await writeVolume(predInst, join(root, 'pred_inst', 'a.nii.gz'))
+    const probabilities = [0.9, 0.3, 0.4, 0.1]
+    const nodesJson = (p: (number | undefined)[]) => JSON.stringify({ instances: Object.fromEntries(p.map((v, i) => [i + 1, { score: 0.95, probability_malignant: v }])) })
+    writeFileSync(join(root, 'pred_inst', 'a.json'), nodesJson(probabilities))
+    const evaluateOnce = async (out: string) => {
+      assert.equal(await run(['--pred', join(root, 'pred'), '--gt', join(root, 'gt'), '--labels', '1,2',
+        '--pred-instances', join(root, 'pred_inst'), '--gt-instances', join(root, 'gt_inst'), '--out', out]), 0)
+      return JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'))
+    }
+    const m = await evaluateOnce(join(root, 'out'))
+    const rate = (d: { froc: { fp_per_scan: number[]; sensitivity: number[] } }, r: number) => d.froc.sensitivity[d.froc.fp_per_scan.indexOf(r)]
+    // label 2 holds only A: half the malignant nodes, whatever the FP rate
+    assert.deepEqual([m.detection['2'].tp, m.detection['2'].fn, rate(m.detection['2'], 4)], [1, 1, 0.5])
+    // ranked 0.9 A (TP), 0.4 C (FP), 0.3 B (TP), 0.1 D (FP): sensitivity 0.5 below 1 FP/scan, 1 from 1 FP/scan
+    const swept = m.detection.malignant_by_probability
+    assert.deepEqual([swept.gt_nodes, swept.pred_nodes, swept.tp, swept.fp], [2, 4, 2, 2])
+    assert.deepEqual([rate(swept, 0.5), rate(swept, 1), rate(swept, 2)], [0.5, 1, 1])
+    // a node without a probability: no sweep (the label groups stay)
+    writeFileSync(join(root, 'pred_inst', 'a.json'), nodesJson([0.9, undefined, 0.4, 0.1]))
+    const without = await evaluateOnce(join(root, 'out2'))
+    assert.equal(without.detection.malignant_by_probability, undefined)
+    assert.equal(without.detection['2'].tp, 1)
+  } finally {
+    rmSync(root, { recursive: true, force: true })
+  }
+})
+
 test('bad input is a one-line NodalError and leaves no output', async () => {
   const root = mkdtempSync(join(tmpdir(), 'nodal-eval-'))
   try {
