@@ -179,6 +179,8 @@ async function main(): Promise<void> {
   if (process.argv.includes('--write-card')) writeCardSection(join(multi, 'card.md'), rows)
 }
 
+const CARD_LEGEND = 'sens @k FP: malignant-node FROC sensitivity at k false positives per scan (multi-stage: every node ranked by its probability of malignancy; single-stage: the nodes it labels malignant, by score). called malignant: sensitivity and FP per scan of the nodes the model labels malignant.'
+
 /** Puts the table into the multi-stage bundle's card.md, replacing an earlier benchmark section. */
 function writeCardSection(card: string, rows: Row[]): void {
   const heading = '## Benchmark (bench/malignancy.ts)'
@@ -187,7 +189,7 @@ function writeCardSection(card: string, rows: Row[]): void {
   const end = start < 0 ? -1 : text.indexOf('\n## ', start + heading.length)
   const before = start < 0 ? text.trimEnd() : text.slice(0, start).trimEnd()
   const after = end < 0 ? '' : text.slice(end)
-  const section = [heading, '', `Held-out data no model trained on (phantom seeds 101/102; LIDC-IDRI-0314 with nodes inserted). Made by \`node dist/bench/malignancy.js --multi <this bundle>${single ? ' --single <bundle>' : ''} --write-card\` on ${new Date().toISOString().slice(0, 10)}.`, '', table(rows)].join('\n')
+  const section = [heading, '', `Held-out data no model trained on (phantom seeds 101/102; LIDC-IDRI-0314 with nodes inserted). Made by \`node dist/bench/malignancy.js --multi <this bundle>${single ? ' --single <bundle>' : ''} --write-card\` on ${new Date().toISOString().slice(0, 10)}.`, '', table(rows), '', CARD_LEGEND].join('\n')
   writeFileSync(card, `${before}\n\n${section}\n${after}`)
   console.error(`wrote the table into ${card}`)
 }
