@@ -15,8 +15,8 @@
  * Each configuration runs `nodal predict` and `nodal evaluate` as a user would. Malignant nodes (label 2):
  * sensitivity at 1, 2 and 4 false positives per scan and CPM (FROC, IoU >= 0.1; multi-stage: every node ranked
  * by its probability of malignancy; single-stage: the nodes it labels malignant, by their score); sensitivity
- * and false positives per scan at the model's own call (the nodes it labels malignant); Dice and HD95 of the malignant-node masks, ROC AUC of P(malignant) over the
- * true nodes found; and for nodes of >= 10 mm short axis of either class (evaluate's "all" group), sensitivity
+ * and false positives per scan at the model's own call (the nodes it labels malignant); Dice and HD95 of the
+ * malignant-node masks, ROC AUC of P(malignant) over the true nodes found; and for nodes of >= 10 mm short axis of either class (evaluate's "all" group), sensitivity
  * at <= 2 FP per scan. Real background also: false positives per scan on the same scan with nothing inserted.
  * Prints a markdown table and writes .bench/malignancy/results.json; --write-card also puts the table into the
  * multi-stage bundle's card.md.
@@ -130,16 +130,16 @@ function evaluateMalignant(pred: string, dir: string, tag: string, config: strin
   const d = m.detection?.malignant_by_probability ?? called
   // evaluate's "all" group matches nodes of either class to nodes of either class
   const big = m.detection?.all?.by_size?.['>=10mm']
-  const at = (rate: number) => (d?.froc?.sensitivity ? d.froc.sensitivity[d.froc.fp_per_scan.indexOf(rate)] ?? null : null)
+  const at = (summary: { froc?: { fp_per_scan: number[]; sensitivity: number[] | null } } | undefined, rate: number): number | null => summary?.froc?.sensitivity?.[summary.froc.fp_per_scan.indexOf(rate)] ?? null
   return {
     data: tag, config, cases: m.cases.length, malignant_nodes: called?.gt_nodes ?? 0,
-    sens_1fp: at(1), sens_2fp: at(2), sens_4fp: at(4), cpm: d?.cpm ?? null,
+    sens_1fp: at(d, 1), sens_2fp: at(d, 2), sens_4fp: at(d, 4), cpm: d?.cpm ?? null,
     dice: m.aggregate?.['2']?.dice?.mean ?? null, hd95: m.aggregate?.['2']?.hd95?.mean ?? null,
     // a single-stage malignant model gives no probability of malignancy for a node, only 'malignant': no AUC
     auc: config.startsWith('single') ? null : m.classification?.roc_auc ?? null,
     sens_called: called?.sensitivity ?? null, fp_per_scan: called?.fp_per_scan ?? null,
     sens_all: m.detection?.all?.sensitivity ?? null, fp_per_scan_all: m.detection?.all?.fp_per_scan ?? null,
-    sens_10mm_2fp: big?.froc?.sensitivity ? big.froc.sensitivity[big.froc.fp_per_scan.indexOf(2)] ?? null : null,
+    sens_10mm_2fp: at(big, 2),
   }
 }
 

@@ -306,6 +306,8 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
   const gtInstances = await readInstances(opts.gtInstances, pair.name, gt, opts.warn)
   const detection = new Map<string, CaseDetection>()
   let classified: ClassifiedNode[] = []
+  // kept for the malignancy sweep: the prediction's nodes of every label, the true malignant nodes
+  let allPred: NodeMap | null = null, gtMalignant: NodeMap | null = null
   for (const [key, group] of groups) {
     const predMap = predNodes?.instances ? nodesFromInstanceMap(predNodes.instances.volume, pred, group) : nodesFromLabelMap(pred, group)
     attachScores(predMap, predNodes?.attributes ?? null, predNodes?.probability ?? null, true)
@@ -315,11 +317,13 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
     if (group.length === labels.length) {
       detection.set(ALL_NODES, d)
       classified = classifiedPairs(predMap, gtMap, d, gtInstances?.attributes ?? null)
+      allPred = predMap
     }
+    if (key === '2') gtMalignant = gtMap
     result.nodes[key] = { tp: d.pairs.size, fp: predMap.nodes.length - d.pairs.size, fn: gtMap.nodes.length - d.pairs.size }
   }
-  if (predNodes && labels.includes(1) && labels.includes(2)) {
-    const byProbability = malignantByProbability(predNodes, pred, labels, gtInstances ? nodesFromInstanceMap(gtInstances.volume, gt, [2]) : nodesFromLabelMap(gt, [2]), opts.match)
+  if (predNodes?.instances && predNodes.attributes && labels.includes(1) && gtMalignant) {
+    const byProbability = malignantByProbability(allPred!, predNodes.attributes, gtMalignant, opts.match)
     if (byProbability) detection.set(MALIGNANT_BY_PROBABILITY, byProbability)
   }
   if (ctx.snapshots) {
@@ -334,13 +338,11 @@ async function evaluateCase(pair: CasePair, opts: EvaluateOptions, ctx: CompareC
  * Every predicted node (of any label) scored by its probability of malignancy, against the true
  * malignant nodes; null when some node has no probability from the model (nodes JSON).
  */
-function malignantByProbability(source: { instances: InstanceSource | null; attributes: Record<string, InstanceAttributes> | null }, pred: Volume, labels: number[], gtMalignant: NodeMap, match: MatchCriterion): CaseDetection | null {
-  if (!source.instances || !source.attributes) return null
-  const predMap = nodesFromInstanceMap(source.instances.volume, pred, labels)
-  const probabilities = predMap.nodes.map((node) => source.attributes![String(node.id)]?.probability_malignant)
+function malignantByProbability(pred: NodeMap, attributes: Record<string, InstanceAttributes>, gtMalignant: NodeMap, match: MatchCriterion): CaseDetection | null {
+  const probabilities = pred.nodes.map((node) => attributes[String(node.id)]?.probability_malignant)
   if (probabilities.some((p) => typeof p !== 'number')) return null
-  predMap.nodes.forEach((node, i) => { node.score = probabilities[i]! })
-  return detectCase(predMap, gtMalignant, match)
+  // copies: the nodes' own scores stay those of the other groups
+  return detectCase({ ...pred, nodes: pred.nodes.map((node, i) => ({ ...node, score: probabilities[i]! })) }, gtMalignant, match)
 }
 
 /**
