@@ -85,8 +85,8 @@ function binaryEntropyBits(p: number): number {
 }
 
 export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOptions): NodeExtraction {
-  const { ids, count: components, border, decided } = nodeComponents(labels, o.classes)
-  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, { crease: border, whole: decided, ...o.separate })
+  const { ids, count: components, border } = nodeComponents(labels, o.classes)
+  const count = o.separate === false ? components : separateTouching(ids, components, labels.shape, labels.spacing, { crease: border, ...o.separate })
   const acc = accumulate(ids, count, labels, foreground, o)
   const minVoxels = (o.minVolumeMm3 ?? 20) / labels.voxelVolumeMm3
   const kept = acc.map((a, c) => ({ a, c })).filter(({ a, c }) => c > 0 && a.voxels >= minVoxels)
@@ -102,23 +102,23 @@ export function extractNodes(labels: Volume, foreground: Float32Array, o: NodeOp
 /**
  * 26-connected components of the foreground; apart along the border class when the model has one
  * (borders.ts), which also returns where the border was, for the watershed to cut through what it left open;
- * one per predicted core when the model has a core class (cores.ts), which also says which ids the cores decided.
+ * one per predicted core when the model has a core class (cores.ts).
  */
-function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null; decided: Set<number> | null } {
+function nodeComponents(labels: Volume, classes: OutputClass[]): { ids: Int32Array; count: number; border: Uint8Array | null } {
   const helper = helperClass(classes)
   if (helper?.kind === 'border') {
     const border = Uint8Array.from(labels.data as ArrayLike<number>, (v) => (v === helper.index ? 1 : 0))
     const { ids, count } = componentsAcrossBorders(labels.data, labels.shape, helper.index, helper.node)
-    return { ids, count, border, decided: null }
+    return { ids, count, border }
   }
   if (helper?.kind === 'core') {
-    const { ids, count, decided } = componentsFromCores(labels.data, labels.shape, labels.spacing, helper.index, helper.node)
-    return { ids, count, border: null, decided }
+    const { ids, count } = componentsFromCores(labels.data, labels.shape, labels.spacing, helper.index, helper.node)
+    return { ids, count, border: null }
   }
   const mask = new Uint8Array(labels.data.length)
   for (let v = 0; v < mask.length; v++) mask[v] = labels.data[v]! > 0 ? 1 : 0
   const { labels: ids, count } = connectedComponents(mask, labels.shape, 26)
-  return { ids, count, border: null, decided: null }
+  return { ids, count, border: null }
 }
 
 function accumulate(ids: Int32Array, count: number, labels: Volume, foreground: Float32Array, o: NodeOptions): Accumulator[] {

@@ -25,8 +25,6 @@ export interface SeparateOptions {
    * (borders.ts). The neck is then measured through what is left; these voxels still join the nearest part.
    */
   crease?: Uint8Array | null
-  /** Components left whole: already split by predicted cores (cores.ts). */
-  whole?: Set<number> | null
 }
 
 // chosen on stage-1 masks of 10 cases stage 1 never trained on (stage 2's training set, Dataset021), against
@@ -44,7 +42,7 @@ export function separateTouching(ids: Int32Array, count: number, shape: Vec3, sp
   let next = count
   for (let c = 1; c <= count; c++) {
     const box = boxes[c]
-    if (!box || o.whole?.has(c)) continue
+    if (!box) continue
     const parts = splitComponent(ids, c, box, shape, spacing, o)
     if (parts.length <= 1) continue
     // part 0 keeps the id c; the others get fresh ids
