@@ -16,8 +16,9 @@
  * sensitivity at 1, 2 and 4 false positives per scan and CPM (FROC, IoU >= 0.1; multi-stage: every node ranked
  * by its probability of malignancy; single-stage: the nodes it labels malignant, by their score); sensitivity
  * and false positives per scan at the model's own call (the nodes it labels malignant); Dice and HD95 of the
- * malignant-node masks, ROC AUC of P(malignant) over the true nodes found; and for nodes of >= 10 mm short axis of either class (evaluate's "all" group), sensitivity
- * at <= 2 FP per scan. Real background also: false positives per scan on the same scan with nothing inserted.
+ * malignant-node masks, ROC AUC of P(malignant) over the true nodes found; and for nodes of >= 10 mm short
+ * axis of either class (evaluate's "all" group), sensitivity at <= 2 FP per scan. Real background also: false
+ * positives per scan on the same scan with nothing inserted.
  * Prints a markdown table and writes .bench/malignancy/results.json; --write-card also puts the table into the
  * multi-stage bundle's card.md.
  */
